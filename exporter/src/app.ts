@@ -1,0 +1,125 @@
+/**
+ * Assembles the exporter: store, metrics, source runners and the HTTP app.
+ * `buildApp` returns the fastify instance without listening (tests use `inject`);
+ * main.ts only listens and handles signals.
+ */
+import type {} from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { registerApi } from './api/index.js';
+import { sseStats } from './api/events.js';
+import type { AppConfig } from './config/schema.js';
+import { ExporterMetrics, metricsRoute } from './metrics/index.js';
+import { defaultStatesByKind } from './sources/registry.js';
+import { SourceRunners } from './sources/runners.js';
+import { Store } from './store/store.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { VERSION } from './version.js';
+
+export interface Exporter {
+  app: FastifyInstance;
+  store: Store;
+  runners: SourceRunners;
+  metrics: ExporterMetrics;
+  /** Start polling every source. */
+  start(): void;
+  /** Stop polling, close the HTTP app and the store. */
+  close(): Promise<void>;
+}
+
+export interface ExporterOptions {
+  log: Logger;
+  clock?: Clock;
+}
+
+export async function buildExporter(config: AppConfig, options: ExporterOptions): Promise<Exporter> {
+  const clock = options.clock ?? systemClock;
+  const store = new Store({
+    clock,
+    eventBufferSize: config.events.buffer_size,
+    defaultStates: defaultStatesByKind(),
+    searchResultCap: config.api.search_result_cap,
+  });
+  // The metrics need the runners' health and the runners report polls to the metrics:
+  // the health provider is bound late, through a closure.
+  let runners: SourceRunners | undefined;
+  const health = { health: () => runners?.health() ?? [] };
+  const metrics = new ExporterMetrics({ store, health, version: VERSION, sseClients: () => sseStats().clients });
+  runners = new SourceRunners(config.sources, {
+    store,
+    log: options.log,
+    clock,
+    observer: metrics,
+    requestRecorder: (source) => metrics.requestRecorder(source),
+  });
+  const app = await buildApp({ config, store, runners, metrics, log: options.log, clock });
+  const built = runners;
+  return {
+    app,
+    store,
+    runners: built,
+    metrics,
+    start: () => built.start(),
+    close: async () => {
+      await built.stop();
+      await app.close();
+      metrics.close();
+      store.close();
+    },
+  };
+}
+
+export interface AppParts {
+  config: AppConfig;
+  store: Store;
+  runners: SourceRunners;
+  metrics: ExporterMetrics;
+  log: Logger;
+  clock: Clock;
+}
+
+export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: parts.log as FastifyBaseLogger,
+    disableRequestLogging: true,
+    // SSE and scrapes are long or large; keep the defaults but never hang on slow clients' headers.
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    return503OnClosing: true,
+  });
+  await registerApi(app, {
+    store: parts.store,
+    health: parts.runners,
+    config: parts.config,
+    clock: parts.clock,
+    version: VERSION,
+    ready: () => parts.runners.ready(),
+  });
+  await app.register(metricsRoute, { metrics: parts.metrics });
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    return landingPage(parts.config);
+  });
+  return app;
+}
+
+function landingPage(config: AppConfig): string {
+  const links = [
+    ['/metrics', 'Prometheus metrics'],
+    ['/api/v1/sources', 'Sources and their health'],
+    ['/api/v1/tasks', 'Tasks (JSON; filters and full-text search)'],
+    ['/api/v1/events', 'Live change events (SSE)'],
+    ['/openapi.json', 'OpenAPI document'],
+    ['/-/healthy', 'Liveness'],
+    ['/-/ready', 'Readiness'],
+  ];
+  const sources = config.sources.map((s) => `<li>${escapeHtml(s.name)} (${escapeHtml(s.kind)}, every ${s.intervalSeconds}s)</li>`).join('');
+  return `<!doctype html><html><head><meta charset="utf-8"><title>buildscope exporter</title></head><body>
+<h1>buildscope exporter ${escapeHtml(VERSION)}${config.demo ? ' (demo farm)' : ''}</h1>
+<ul>${links.map(([href, label]) => `<li><a href="${href}">${href}</a>: ${label}</li>`).join('')}</ul>
+<h2>Sources</h2><ul>${sources}</ul></body></html>`;
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

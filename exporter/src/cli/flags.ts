@@ -1,0 +1,80 @@
+/** Command-line flags, named after the Prometheus exporter conventions. */
+import { parseArgs } from 'node:util';
+import { LOG_LEVELS, type AppConfig } from '../config/schema.js';
+
+export interface Flags {
+  configFile?: string;
+  configCheck: boolean;
+  listenAddress?: string;
+  logLevel?: AppConfig['logLevel'];
+  demo: boolean;
+  help: boolean;
+  version: boolean;
+}
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const USAGE = `usage: buildscope-exporter [flags]
+
+  --config.file=FILE          YAML config file (see docs/configuration.md)
+  --config.check              validate --config.file, print every problem, and exit (0 = valid)
+  --web.listen-address=ADDR   host:port to listen on (default :10870; 127.0.0.1:10870 in demo mode)
+  --log.level=LEVEL           debug | info | warn | error (default info)
+  --demo                      run the demo farm: simulators on loopback, no config file needed
+  --version                   print the version and exit
+  --help                      this text
+`;
+
+export function parseFlags(argv: string[]): Flags {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        'config.file': { type: 'string' },
+        'config.check': { type: 'boolean', default: false },
+        'web.listen-address': { type: 'string' },
+        'log.level': { type: 'string' },
+        demo: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        version: { type: 'boolean', default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  const level = v['log.level'];
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level)) {
+    throw new UsageError(`--log.level must be one of ${LOG_LEVELS.join(', ')}, got "${level}"`);
+  }
+  const listen = v['web.listen-address'];
+  if (listen !== undefined) parseListenAddress(listen);
+  if (v['config.check'] && !v['config.file']) throw new UsageError('--config.check needs --config.file=FILE');
+  if (v.demo && v['config.file']) throw new UsageError('--demo and --config.file are exclusive: the demo farm needs no config file');
+  return {
+    ...(v['config.file'] !== undefined ? { configFile: v['config.file'] } : {}),
+    configCheck: v['config.check'] ?? false,
+    ...(listen !== undefined ? { listenAddress: listen } : {}),
+    ...(level !== undefined ? { logLevel: level as AppConfig['logLevel'] } : {}),
+    demo: v.demo ?? false,
+    help: v.help ?? false,
+    version: v.version ?? false,
+  };
+}
+
+/** `host:port`, `:port` (all interfaces) or `[v6]:port`. */
+export function parseListenAddress(addr: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(addr);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535) throw new UsageError(`--web.listen-address must be host:port, :port or [ipv6]:port, got "${addr}"`);
+  const host = m[1] ?? m[2] ?? '';
+  return { host: host === '' ? '0.0.0.0' : host, port };
+}

@@ -1,0 +1,141 @@
+/**
+ * Config loading: YAML -> `${ENV}` expansion -> defaults -> validation (every problem, with its
+ * path) -> a frozen AppConfig. Flags override the file; `--demo` builds a config without a file.
+ */
+import { readFile } from 'node:fs/promises';
+import { Value } from '@sinclair/typebox/value';
+import type { TSchema } from '@sinclair/typebox';
+import { parseDocument } from 'yaml';
+import { parseDuration } from '../util/duration.js';
+import { COMMON_SOURCE_KEYS, DEFAULT_LISTEN_ADDRESS, fileSchema, type AppConfig, type FileConfig, type SourceConfig } from './schema.js';
+import { describeErrors, type ConfigProblem } from './problems.js';
+
+export type { ConfigProblem } from './problems.js';
+
+/** Anything that can tell the config schema of a source kind (the source registry). */
+export interface KindSchemas {
+  kinds(): string[];
+  schemaOf(kind: string): TSchema | undefined;
+}
+
+export interface Overrides {
+  listenAddress?: string;
+  logLevel?: AppConfig['logLevel'];
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly file: string,
+    readonly problems: ConfigProblem[],
+  ) {
+    super(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${problems.map((p) => `  ${p.path || '/'}: ${p.message}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export async function loadConfigFile(file: string, kinds: KindSchemas, overrides: Overrides = {}, env: NodeJS.ProcessEnv = process.env): Promise<AppConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(file, [{ path: '', message: `cannot read the file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
+  }
+  return parseConfig(text, file, kinds, overrides, env);
+}
+
+export function parseConfig(text: string, file: string, kinds: KindSchemas, overrides: Overrides = {}, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      doc.errors.map((e) => ({ path: '', message: `YAML ${e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]}` })),
+    );
+  }
+  const problems: ConfigProblem[] = [];
+  const raw = expandEnv(doc.toJS() ?? {}, '', env, problems);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ConfigError(file, [{ path: '', message: 'the file must hold a YAML mapping with at least a `sources` list' }]);
+  }
+  const withDefaults = Value.Default(fileSchema, structuredClone(raw)) as unknown;
+  problems.push(...describeErrors(fileSchema, withDefaults, ''));
+  if (problems.length > 0) throw new ConfigError(file, problems);
+  const cfg = withDefaults as FileConfig;
+
+  const sources: SourceConfig[] = [];
+  const names = new Map<string, number>();
+  cfg.sources.forEach((block, i) => {
+    const at = `/sources/${i}`;
+    const first = names.get(block.name);
+    if (first !== undefined) problems.push({ path: `${at}/name`, message: `duplicate source name "${block.name}" (also /sources/${first}/name); names must be unique` });
+    else names.set(block.name, i);
+    const schema = kinds.schemaOf(block.kind);
+    if (!schema) {
+      problems.push({ path: `${at}/kind`, message: `unknown kind "${block.kind}"; known kinds: ${kinds.kinds().join(', ')}` });
+      return;
+    }
+    const settings: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(block)) if (!(COMMON_SOURCE_KEYS as readonly string[]).includes(k)) settings[k] = v;
+    const filled = Value.Default(schema, settings) as Record<string, unknown>;
+    problems.push(...describeErrors(schema, filled, at));
+    const intervalSeconds = parseDuration(block.interval) ?? 0;
+    const timeoutSeconds = parseDuration(block.timeout) ?? 0;
+    if (intervalSeconds < 1) problems.push({ path: `${at}/interval`, message: `interval must be at least 1s, got "${block.interval}"` });
+    if (timeoutSeconds <= 0) problems.push({ path: `${at}/timeout`, message: `timeout must be more than 0s, got "${block.timeout}"` });
+    sources.push({ name: block.name, kind: block.kind, intervalSeconds, timeoutSeconds, settings: filled });
+  });
+  if (problems.length > 0) throw new ConfigError(file, problems);
+
+  return deepFreeze({
+    listenAddress: overrides.listenAddress ?? cfg.web?.listen_address ?? DEFAULT_LISTEN_ADDRESS,
+    logLevel: overrides.logLevel ?? cfg.log?.level ?? 'info',
+    demo: false,
+    api: cfg.api,
+    events: eventsSettings(cfg.events),
+    sources,
+  });
+}
+
+/** Config for demo mode: the given sources (pointing at simulators) and defaults for the rest. */
+export function demoConfig(sources: SourceConfig[], overrides: Overrides = {}): AppConfig {
+  const cfg = Value.Default(fileSchema, { sources: [] }) as FileConfig;
+  return deepFreeze({
+    listenAddress: overrides.listenAddress ?? DEFAULT_LISTEN_ADDRESS,
+    logLevel: overrides.logLevel ?? 'info',
+    demo: true,
+    api: cfg.api,
+    events: eventsSettings(cfg.events),
+    sources,
+  });
+}
+
+function eventsSettings(e: FileConfig['events']): AppConfig['events'] {
+  const { heartbeat_interval, max_lifetime, ...rest } = e;
+  return { ...rest, heartbeatSeconds: parseDuration(heartbeat_interval) ?? 15, maxLifetimeSeconds: parseDuration(max_lifetime) ?? 1800 };
+}
+
+/** Replace `${NAME}` in string values from the environment (for secrets kept out of the file). */
+function expandEnv(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
+      const v = env[name];
+      if (v === undefined) {
+        problems.push({ path, message: `environment variable ${name} is not set` });
+        return '';
+      }
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${path}/${i}`, env, problems));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, `${path}/${k}`, env, problems)]));
+  }
+  return value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,74 @@
+/** Turns schema validation errors into one readable problem per path. */
+import type { TSchema } from '@sinclair/typebox';
+import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { DURATION_PATTERN } from '../util/duration.js';
+
+export interface ConfigProblem {
+  /** JSON pointer into the config file, e.g. `/sources/0/url`. */
+  path: string;
+  message: string;
+}
+
+export function describeErrors(schema: TSchema, value: unknown, prefix: string): ConfigProblem[] {
+  const seen = new Set<string>();
+  const out: ConfigProblem[] = [];
+  for (const error of Value.Errors(schema, value)) {
+    const path = `${prefix}${error.path}`;
+    if (seen.has(path) || [...seen].some((p) => path.startsWith(`${p}/`))) continue;
+    seen.add(path);
+    out.push({ path, message: describe(error) });
+  }
+  return out;
+}
+
+function describe(error: ValueError): string {
+  const key = error.path.split('/').pop() ?? '';
+  switch (error.type) {
+    case ValueErrorType.ObjectAdditionalProperties:
+      return `unknown key "${key}"${suggest(key, error)}`;
+    case ValueErrorType.ObjectRequiredProperty:
+      return `missing required key "${key}"`;
+    case ValueErrorType.StringPattern:
+      if (error.schema.pattern === DURATION_PATTERN) return `expected a duration such as 30s, 5m or 1h30m, got ${JSON.stringify(error.value)}`;
+      return `${JSON.stringify(error.value)} does not match the pattern ${error.schema.pattern as string}`;
+    case ValueErrorType.Union: {
+      const options = (error.schema.anyOf as TSchema[] | undefined)?.map((s) => s.const).filter((c) => c !== undefined);
+      if (options && options.length > 0) return `expected one of ${options.join(', ')}, got ${JSON.stringify(error.value)}`;
+      return `${error.message}, got ${JSON.stringify(error.value)}`;
+    }
+    case ValueErrorType.Literal:
+      return `expected ${JSON.stringify(error.schema.const)}, got ${JSON.stringify(error.value)}`;
+    default:
+      return `${error.message.replace(/^Expected/, 'expected')}, got ${JSON.stringify(error.value)}`;
+  }
+}
+
+/** A near-miss key name from the enclosing object's schema, as a hint. */
+function suggest(key: string, error: ValueError): string {
+  const props = (error.schema as { properties?: Record<string, unknown> }).properties;
+  if (!props) return '';
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of Object.keys(props)) {
+    const d = distance(key.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best ? ` (did you mean "${best}"?)` : '';
+}
+
+function distance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j += 1) (dp[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i += 1) {
+    for (let j = 1; j <= b.length; j += 1) {
+      const row = dp[i] as number[];
+      const prevRow = dp[i - 1] as number[];
+      row[j] = Math.min((prevRow[j] as number) + 1, (row[j - 1] as number) + 1, (prevRow[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return (dp[a.length] as number[])[b.length] as number;
+}
+

@@ -1,0 +1,116 @@
+#!/usr/bin/env node
+/** CLI entry: parse flags, load (or check) the config, build the exporter, listen, close on signals. */
+import { pino, destination, type Logger } from 'pino';
+import { buildExporter } from './app.js';
+import { parseFlags, parseListenAddress, USAGE, UsageError, type Flags } from './cli/flags.js';
+import { ConfigError, demoConfig, loadConfigFile } from './config/load.js';
+import type { AppConfig } from './config/schema.js';
+import { startDemoFarm, type DemoFarm } from './demo.js';
+import { kindSchemas } from './sources/registry.js';
+import { systemClock } from './util/clock.js';
+import { VERSION } from './version.js';
+
+async function main(argv: string[]): Promise<number> {
+  let flags: Flags;
+  try {
+    flags = parseFlags(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${err.message}\n\n${USAGE}`);
+      return 2;
+    }
+    throw err;
+  }
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (flags.version) {
+    process.stdout.write(`buildscope-exporter ${VERSION}\n`);
+    return 0;
+  }
+  if (!flags.configFile && !flags.demo) {
+    process.stderr.write(`no --config.file given: pass --config.file=FILE for real use, or --demo for the demo farm (npm start does that)\n\n${USAGE}`);
+    return 2;
+  }
+
+  const overrides = {
+    ...(flags.listenAddress ? { listenAddress: flags.listenAddress } : {}),
+    ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+  };
+  let config: AppConfig | undefined;
+  if (flags.configFile) {
+    try {
+      config = await loadConfigFile(flags.configFile, kindSchemas, overrides);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      process.stderr.write(`${err.message}\n`);
+      return 1;
+    }
+    if (flags.configCheck) {
+      process.stdout.write(`${flags.configFile}: OK (${config.sources.length} source${config.sources.length === 1 ? '' : 's'}: ${config.sources.map((s) => `${s.name} (${s.kind})`).join(', ')})\n`);
+      return 0;
+    }
+  }
+
+  const log: Logger = pino({ level: flags.logLevel ?? config?.logLevel ?? 'info', base: { service: 'buildscope-exporter' } }, destination(2));
+  let demo: DemoFarm | undefined;
+  if (!config) {
+    demo = await startDemoFarm(log, systemClock);
+    config = demoConfig(demo.sources, { listenAddress: flags.listenAddress ?? '127.0.0.1:10870', ...(flags.logLevel ? { logLevel: flags.logLevel } : {}) });
+  }
+
+  const exporter = await buildExporter(config, { log });
+  const { host, port } = parseListenAddress(config.listenAddress);
+  let address: string;
+  try {
+    address = await exporter.app.listen({ host, port });
+  } catch (err) {
+    log.error({ err }, `cannot listen on ${config.listenAddress}: ${(err as Error).message}; choose another with --web.listen-address`);
+    await exporter.close();
+    await demo?.close();
+    return 1;
+  }
+  exporter.start();
+  log.info({ address, sources: config.sources.map((s) => s.name), demo: config.demo, version: VERSION }, 'buildscope exporter listening');
+  const shown = address.replace('0.0.0.0', '127.0.0.1');
+  process.stdout.write(
+    [
+      `buildscope exporter ${VERSION} listening on ${address}${config.demo ? ' (demo farm)' : ''}`,
+      `  metrics:  ${shown}/metrics`,
+      `  tasks:    ${shown}/api/v1/tasks`,
+      `  events:   ${shown}/api/v1/events`,
+      `  sources:  ${shown}/api/v1/sources`,
+      ...(demo ? demo.simulators.map((s) => `  simulator (${s.kind}): ${s.url}`) : []),
+      '',
+    ].join('\n'),
+  );
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      log.info({ signal }, 'shutting down');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  const forced = setTimeout(() => {
+    log.error('shutdown took longer than 10s; exiting');
+    process.exit(1);
+  }, 10_000);
+  forced.unref();
+  await exporter.close();
+  await demo?.close();
+  log.flush();
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`buildscope exporter failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,58 @@
+/**
+ * Typed upstream failures. Each message says what happened and what to check;
+ * none ever includes credentials (URLs are passed through `redactUrl`).
+ */
+export type SourceErrorCode = 'network' | 'timeout' | 'http' | 'payload' | 'too_large' | 'config';
+
+export class SourceError extends Error {
+  constructor(
+    readonly code: SourceErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'SourceError';
+  }
+}
+
+export class UpstreamHttpError extends SourceError {
+  constructor(
+    readonly status: number,
+    readonly url: string,
+    /** Seconds the upstream asked us to wait (Retry-After), when it said so. */
+    readonly retryAfterSeconds: number | undefined,
+    detail: string,
+  ) {
+    super('http', `GET ${url} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
+    this.name = 'UpstreamHttpError';
+  }
+}
+
+export class UpstreamPayloadError extends SourceError {
+  constructor(url: string, problem: string) {
+    super('payload', `GET ${url} returned a payload buildscope cannot use: ${problem}`);
+    this.name = 'UpstreamPayloadError';
+  }
+}
+
+/** Strip userinfo and query values that look like secrets from a URL before it reaches a log or the API. */
+export function redactUrl(raw: string): string {
+  try {
+    const u = new URL(raw);
+    if (u.username || u.password) {
+      u.username = 'redacted';
+      u.password = '';
+    }
+    for (const key of [...u.searchParams.keys()]) {
+      if (/token|key|secret|pass|auth/i.test(key)) u.searchParams.set(key, 'redacted');
+    }
+    return u.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}
+
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

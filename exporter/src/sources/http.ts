@@ -1,0 +1,142 @@
+/**
+ * The one HTTP client sources use to reach upstreams: timeouts via AbortSignal, a body size cap,
+ * and a per-status-code callback that feeds `buildfarm_upstream_requests_total`.
+ */
+import { request, type Dispatcher } from 'undici';
+import { SourceError, UpstreamHttpError, UpstreamPayloadError, redactUrl } from './errors.js';
+
+export interface HttpGetOptions {
+  signal: AbortSignal;
+  headers?: Record<string, string>;
+  /** Largest body accepted, in bytes; larger bodies fail with `too_large`. */
+  maxBytes?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface HttpStream {
+  status: number;
+  headers: Record<string, string>;
+  body: AsyncIterable<Buffer>;
+}
+
+/** Records one upstream request outcome: an HTTP status code, or `error` / `timeout`. */
+export type RequestRecorder = (code: string) => void;
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+export class UpstreamHttp {
+  constructor(
+    private readonly record: RequestRecorder = () => {},
+    private readonly dispatcher?: Dispatcher,
+  ) {}
+
+  /** GET a URL and return its body as text. Non-2xx answers throw UpstreamHttpError. */
+  async get(url: string, options: HttpGetOptions): Promise<HttpResponse> {
+    const res = await this.open(url, options);
+    const body = await readCapped(res.body, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES, url);
+    if (res.status < 200 || res.status > 299) {
+      throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body));
+    }
+    return { status: res.status, headers: res.headers, body };
+  }
+
+  /** GET a URL and parse its body as JSON (any JSON value; validate it at the caller). */
+  async getJson(url: string, options: HttpGetOptions): Promise<{ value: unknown; headers: Record<string, string> }> {
+    const res = await this.get(url, { ...options, headers: { accept: 'application/json', ...options.headers } });
+    try {
+      return { value: JSON.parse(res.body) as unknown, headers: res.headers };
+    } catch (err) {
+      const type = res.headers['content-type'] ?? 'no content-type';
+      throw new UpstreamPayloadError(
+        redactUrl(url),
+        `not valid JSON (${type}, ${res.body.length} bytes): ${(err as Error).message}; starts with ${JSON.stringify(res.body.slice(0, 60))}`,
+      );
+    }
+  }
+
+  /** Open a long-lived GET (SSE) and hand back the body stream. Non-2xx answers throw. */
+  async stream(url: string, options: HttpGetOptions): Promise<HttpStream> {
+    const res = await this.open(url, { ...options, headers: { accept: 'text/event-stream', ...options.headers } });
+    if (res.status < 200 || res.status > 299) {
+      const body = await readCapped(res.body, 4096, url).catch(() => '');
+      throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body));
+    }
+    return res;
+  }
+
+  private async open(url: string, options: HttpGetOptions): Promise<HttpStream> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(url, {
+        method: 'GET',
+        signal: options.signal,
+        headers: { 'user-agent': 'buildscope-exporter', ...options.headers },
+        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+      });
+    } catch (err) {
+      if (options.signal.aborted) {
+        this.record('timeout');
+        throw new SourceError('timeout', `GET ${redactUrl(url)} did not answer in time (${abortReason(options.signal)})`, { cause: err });
+      }
+      this.record('error');
+      throw new SourceError('network', `GET ${redactUrl(url)} failed: ${(err as Error).message}; check the URL and that the upstream is running`, { cause: err });
+    }
+    this.record(String(res.statusCode));
+    return { status: res.statusCode, headers: flatHeaders(res.headers), body: res.body };
+  }
+}
+
+async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of body) {
+      size += chunk.length;
+      if (size > maxBytes) {
+        throw new SourceError('too_large', `GET ${redactUrl(url)} returned more than ${maxBytes} bytes; raise the source's max_body_bytes if this is expected`);
+      }
+      chunks.push(chunk);
+    }
+  } catch (err) {
+    if (err instanceof SourceError) {
+      const destroyable = body as { destroy?: () => void };
+      destroyable.destroy?.();
+      throw err;
+    }
+    throw new SourceError('network', `GET ${redactUrl(url)}: the connection broke while reading the body (${(err as Error).message})`, { cause: err });
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  }
+  return out;
+}
+
+/** Parse Retry-After: delta-seconds or an HTTP date. */
+export function retryAfter(value: string | undefined, now: number = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, Math.round((at - now) / 1000));
+}
+
+function snippet(body: string): string {
+  const text = body.replace(/\s+/g, ' ').trim();
+  return text.length > 200 ? `${text.slice(0, 200)}...` : text;
+}
+
+function abortReason(signal: AbortSignal): string {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason.message;
+  return 'aborted';
+}

@@ -1,0 +1,28 @@
+/**
+ * Every build-system kind the exporter knows, by name. Adding a kind = one folder under
+ * sources/ and one line here (a test checks the two agree).
+ */
+import type { TSchema } from '@sinclair/typebox';
+import type { KindSchemas } from '../config/load.js';
+import { girarSource } from './girar/index.js';
+import type { DefaultStates, SourceDefinition } from './source.js';
+
+export const registry: Readonly<Record<string, SourceDefinition>> = {
+  girar: girarSource as unknown as SourceDefinition,
+};
+
+export function definitionOf(kind: string): SourceDefinition | undefined {
+  return Object.hasOwn(registry, kind) ? registry[kind] : undefined;
+}
+
+export const kindSchemas: KindSchemas = {
+  kinds: () => Object.keys(registry),
+  schemaOf: (kind: string): TSchema | undefined => definitionOf(kind)?.configSchema,
+};
+
+/** Default-state rules of every kind that has them, for the store's task queries. */
+export function defaultStatesByKind(): Map<string, DefaultStates> {
+  const out = new Map<string, DefaultStates>();
+  for (const [kind, def] of Object.entries(registry)) if (def.defaultStates) out.set(kind, def.defaultStates);
+  return out;
+}

@@ -1,0 +1,208 @@
+/**
+ * Runs one source: polls on its interval with a deadline, backs off (jittered, exponential,
+ * honouring Retry-After) while the upstream fails, keeps the upstream event stream connected,
+ * serializes polls and stream-triggered refreshes, and keeps the source's health.
+ * The last good state stays in the store whatever the upstream does.
+ */
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import type { Clock } from '../util/clock.js';
+import { SourceError, UpstreamHttpError, errorMessage } from './errors.js';
+import type { PollObserver, SourceErrorInfo, SourceHealth } from './health.js';
+import type { PollResult, RefreshHint, SourceAdapter } from './source.js';
+
+export interface RunnerOptions {
+  name: string;
+  kind: string;
+  intervalSeconds: number;
+  timeoutSeconds: number;
+  adapter: SourceAdapter;
+  store: Store;
+  log: Logger;
+  clock: Clock;
+  observer?: PollObserver;
+  /** Random source for jitter, in [0, 1). */
+  random?: () => number;
+  /** Upper bound of the failure backoff; at least the interval. */
+  maxBackoffSeconds?: number;
+}
+
+/** Sleep that ends early (resolving false) when the signal aborts. */
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve(false);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+export class SourceRunner {
+  private readonly stop$ = new AbortController();
+  private readonly state: SourceHealth;
+  private queue: Promise<void> = Promise.resolve();
+  private pendingRefresh = new Set<string>();
+  private refreshScheduled = false;
+  private loops: Promise<void>[] = [];
+  private lastRetryAfter: number | undefined;
+
+  constructor(private readonly o: RunnerOptions) {
+    this.state = {
+      name: o.name,
+      kind: o.kind,
+      up: false,
+      intervalSeconds: o.intervalSeconds,
+      consecutiveFailures: 0,
+      polls: { ok: 0, failed: 0 },
+      ...(o.adapter.stream ? { streamConnected: false } : {}),
+    };
+  }
+
+  get health(): SourceHealth {
+    return { ...this.state, polls: { ...this.state.polls } };
+  }
+
+  start(): void {
+    this.loops.push(this.pollLoop());
+    if (this.o.adapter.stream) this.loops.push(this.streamLoop());
+  }
+
+  async stop(): Promise<void> {
+    this.stop$.abort(new Error('exporter shutting down'));
+    await Promise.allSettled(this.loops);
+    await this.queue.catch(() => {});
+    await this.o.adapter.close?.();
+  }
+
+  /** Run one poll now (serialized with refreshes). Resolves when it has been applied. */
+  pollOnce(): Promise<void> {
+    return this.serialize(() => this.poll());
+  }
+
+  private serialize(job: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(job, job);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private async pollLoop(): Promise<void> {
+    const signal = this.stop$.signal;
+    while (!signal.aborted) {
+      await this.pollOnce().catch((err: unknown) => this.o.log.error({ err }, 'poll crashed'));
+      if (signal.aborted) break;
+      const delayMs = this.nextDelayMs();
+      this.state.nextPollAt = this.o.clock.now() + delayMs;
+      await sleep(delayMs, signal);
+    }
+  }
+
+  private nextDelayMs(): number {
+    const interval = this.o.intervalSeconds;
+    let seconds = interval;
+    const failures = this.state.consecutiveFailures;
+    if (failures > 0) {
+      const cap = Math.max(interval, this.o.maxBackoffSeconds ?? 300);
+      seconds = Math.min(cap, interval * 2 ** (failures - 1));
+      const retry = this.lastRetryAfter;
+      if (retry !== undefined) seconds = Math.max(seconds, Math.min(retry, 3600));
+    }
+    const jitter = 1 + ((this.o.random ?? Math.random)() - 0.5) * 0.2;
+    return Math.max(100, Math.round(seconds * 1000 * jitter));
+  }
+
+  private async poll(): Promise<void> {
+    const started = this.o.clock.now();
+    const t0 = performance.now();
+    const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(this.o.timeoutSeconds * 1000)]);
+    let result: PollResult | undefined;
+    let failure: unknown;
+    try {
+      result = await this.o.adapter.poll(signal);
+      if (this.stop$.signal.aborted) return;
+      this.o.store.apply(this.o.name, this.o.kind, result);
+    } catch (err) {
+      if (this.stop$.signal.aborted) return;
+      failure = signal.aborted && !(err instanceof SourceError) ? new SourceError('timeout', `poll did not finish within ${this.o.timeoutSeconds}s`, { cause: err }) : err;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    this.state.lastPollAt = started;
+    this.state.lastPollDurationSeconds = seconds;
+    this.o.observer?.pollFinished(this.o.name, this.o.kind, seconds, failure === undefined);
+    if (failure === undefined) {
+      if (!this.state.up && this.state.polls.failed > 0) this.o.log.info({ source: this.o.name, after_failures: this.state.consecutiveFailures }, 'source recovered');
+      this.state.up = true;
+      this.state.lastSuccessAt = this.o.clock.now();
+      this.state.consecutiveFailures = 0;
+      this.state.polls.ok += 1;
+      this.lastRetryAfter = undefined;
+      if (result?.upstream) this.state.upstream = { ...this.state.upstream, ...result.upstream };
+      return;
+    }
+    this.state.up = false;
+    this.state.consecutiveFailures += 1;
+    this.state.polls.failed += 1;
+    this.state.lastError = toErrorInfo(failure, this.o.clock.now());
+    this.lastRetryAfter = failure instanceof UpstreamHttpError ? failure.retryAfterSeconds : undefined;
+    const level = failure instanceof SourceError ? 'warn' : 'error';
+    this.o.log[level](
+      { source: this.o.name, kind: this.o.kind, code: this.state.lastError.code, consecutive_failures: this.state.consecutiveFailures, ...(level === 'error' ? { err: failure } : {}) },
+      `poll failed, keeping the last good state: ${this.state.lastError.message}`,
+    );
+  }
+
+  private async streamLoop(): Promise<void> {
+    const stream = this.o.adapter.stream;
+    if (!stream) return;
+    const signal = this.stop$.signal;
+    let backoff = 1;
+    while (!signal.aborted) {
+      const connectedAt = this.o.clock.now();
+      try {
+        this.state.streamConnected = true;
+        await stream.call(this.o.adapter, signal, (hint) => this.onHint(hint));
+        if (!signal.aborted) this.o.log.info({ source: this.o.name }, 'upstream event stream ended; reconnecting');
+      } catch (err) {
+        if (signal.aborted) break;
+        this.o.log.warn({ source: this.o.name, code: err instanceof SourceError ? err.code : 'internal' }, `upstream event stream failed: ${errorMessage(err)}`);
+      } finally {
+        this.state.streamConnected = false;
+      }
+      if (this.o.clock.now() - connectedAt > 30_000) backoff = 1;
+      const retry = await sleep(backoff * 1000 * (0.9 + (this.o.random ?? Math.random)() * 0.2), signal);
+      if (!retry) break;
+      backoff = Math.min(60, backoff * 2);
+    }
+  }
+
+  private onHint(hint: RefreshHint): void {
+    for (const id of hint.taskIds) this.pendingRefresh.add(id);
+    if (this.refreshScheduled || !this.o.adapter.refresh) return;
+    this.refreshScheduled = true;
+    void this.serialize(async () => {
+      this.refreshScheduled = false;
+      const ids = [...this.pendingRefresh];
+      this.pendingRefresh.clear();
+      if (ids.length === 0 || !this.o.adapter.refresh) return;
+      const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(this.o.timeoutSeconds * 1000)]);
+      try {
+        const delta = await this.o.adapter.refresh({ taskIds: ids }, signal);
+        if (!this.stop$.signal.aborted) this.o.store.apply(this.o.name, this.o.kind, delta);
+      } catch (err) {
+        if (this.stop$.signal.aborted) return;
+        this.o.log.warn({ source: this.o.name, tasks: ids.length }, `refresh after an upstream event failed (the next poll catches up): ${errorMessage(err)}`);
+      }
+    });
+  }
+}
+
+function toErrorInfo(err: unknown, at: number): SourceErrorInfo {
+  if (err instanceof UpstreamHttpError) return { code: err.code, message: err.message, at, status: err.status };
+  if (err instanceof SourceError) return { code: err.code, message: err.message, at };
+  return { code: 'internal', message: `internal error (a bug; please report it): ${errorMessage(err)}`, at };
+}

@@ -1,0 +1,102 @@
+/**
+ * The adapter contract every build-system source implements.
+ * Adapters own I/O and mapping only; the runner owns timing, timeouts, backoff and health.
+ */
+import type { TSchema, Static } from '@sinclair/typebox';
+import type { Logger } from 'pino';
+import type { Task } from '../model/task.js';
+import type { Worker } from '../model/worker.js';
+import type { Job } from '../model/job.js';
+import type { Clock } from '../util/clock.js';
+import type { UpstreamHttp } from './http.js';
+
+/** What the upstream says about itself, exported as source health. */
+export interface UpstreamInfo {
+  /** Upstream API version (taskoteka `x-api-version`). */
+  version?: string;
+  /** Age of the upstream's own cache in seconds (taskoteka `x-cache-age`). */
+  cacheAgeSeconds?: number;
+}
+
+/** The complete current picture of a source: anything absent from it is gone. */
+export interface Snapshot {
+  type: 'snapshot';
+  tasks: Task[];
+  /** Omitted = this source has no workers (the store keeps none for it). */
+  workers?: Worker[];
+  jobs?: Job[];
+  upstream?: UpstreamInfo;
+}
+
+/** A partial update: the listed records changed; nothing else is implied. */
+export interface Delta {
+  type: 'delta';
+  tasks?: Task[];
+  removedTaskIds?: string[];
+  workers?: Worker[];
+  removedWorkerIds?: string[];
+  jobs?: Job[];
+  removedJobIds?: string[];
+  upstream?: UpstreamInfo;
+}
+
+export type PollResult = Snapshot | Delta;
+
+/** What an upstream event stream asks the runner to refresh. */
+export interface RefreshHint {
+  taskIds: string[];
+}
+
+export interface SourceContext {
+  /** Configured instance name (the `source` label). */
+  name: string;
+  log: Logger;
+  clock: Clock;
+  /** HTTP client that counts requests per status code and enforces size caps. */
+  http: UpstreamHttp;
+}
+
+export interface SourceAdapter {
+  /** Fetch, validate and normalize; return the full picture or a delta. Throw a SourceError on failure. */
+  poll(signal: AbortSignal): Promise<PollResult>;
+  /**
+   * Optional upstream event stream. Resolves or rejects when the stream ends; the runner reconnects
+   * with backoff. `notify` asks for a targeted refresh through `refresh`.
+   */
+  stream?(signal: AbortSignal, notify: (hint: RefreshHint) => void): Promise<void>;
+  /** Fetch just the hinted records (called after `stream` notifies). */
+  refresh?(hint: RefreshHint, signal: AbortSignal): Promise<Delta>;
+  close?(): Promise<void>;
+}
+
+/** How the API picks states when a task query names none (taskoteka's default-state rules). */
+export interface DefaultStates {
+  /** States listed when neither `state`, `phase`, `owner` nor `q` is given. */
+  active: readonly string[];
+  /** States never listed by default when `owner` or `q` is given (girar: DONE). */
+  hiddenWhenPersonal: readonly string[];
+}
+
+export interface SourceDefinition<S extends TSchema = TSchema> {
+  kind: string;
+  /** One-line description for `--help` and docs. */
+  description: string;
+  /** TypeBox schema of the source's config block (unknown keys rejected, defaults filled). */
+  configSchema: S;
+  defaultStates?: DefaultStates;
+  create(config: Static<S>, context: SourceContext): SourceAdapter;
+  /** Start a simulator on loopback and return the config block that points at it (demo mode). */
+  demo?(context: DemoContext): Promise<DemoInstance>;
+}
+
+export interface DemoContext {
+  log: Logger;
+  clock: Clock;
+}
+
+export interface DemoInstance {
+  /** Config block for `create`, e.g. `{ transport: 'taskoteka', url: 'http://127.0.0.1:port' }`. */
+  config: Record<string, unknown>;
+  url: string;
+  close(): Promise<void>;
+}

@@ -1,0 +1,73 @@
+/**
+ * The sequence of change events: assigns `seq`, keeps a bounded window for replay
+ * (SSE `Last-Event-ID`), and fans events out to in-process subscribers.
+ */
+import type { ChangeEvent } from '../model/events.js';
+
+export type NewEvent = Omit<ChangeEvent, 'seq'>;
+export type EventListener = (event: ChangeEvent) => void;
+
+export type ReplayResult =
+  | { type: 'events'; events: ChangeEvent[] }
+  /** The requested position is older than the window (or from the future): the client must resync. */
+  | { type: 'reset'; oldestSeq: number; lastSeq: number };
+
+export class EventLog {
+  private readonly ring: (ChangeEvent | undefined)[];
+  private head = 0;
+  private size = 0;
+  private seq: number;
+  private readonly listeners = new Set<EventListener>();
+
+  constructor(
+    readonly capacity: number,
+    /** Last sequence number already used (the journal restores it after a restart). */
+    startSeq = 0,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`event log capacity must be a positive integer, got ${capacity}`);
+    this.ring = new Array<ChangeEvent | undefined>(capacity);
+    this.seq = startSeq;
+  }
+
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  /** Oldest seq still replayable (lastSeq + 1 when the window is empty). */
+  get oldestSeq(): number {
+    return this.seq - this.size + 1;
+  }
+
+  append(event: NewEvent): ChangeEvent {
+    this.seq += 1;
+    const full: ChangeEvent = { seq: this.seq, ...event };
+    this.ring[this.head] = full;
+    this.head = (this.head + 1) % this.capacity;
+    if (this.size < this.capacity) this.size += 1;
+    for (const listener of this.listeners) listener(full);
+    return full;
+  }
+
+  /** Events after `afterSeq`, or a reset when some of them have left the window. */
+  since(afterSeq: number): ReplayResult {
+    if (afterSeq > this.seq || afterSeq < this.oldestSeq - 1) {
+      return { type: 'reset', oldestSeq: this.oldestSeq, lastSeq: this.seq };
+    }
+    const count = this.seq - afterSeq;
+    const events: ChangeEvent[] = [];
+    for (let i = count; i >= 1; i -= 1) {
+      const idx = (this.head - i + this.capacity * 2) % this.capacity;
+      events.push(this.ring[idx] as ChangeEvent);
+    }
+    return { type: 'events', events };
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscriberCount(): number {
+    return this.listeners.size;
+  }
+}

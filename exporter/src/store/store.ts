@@ -1,0 +1,305 @@
+/**
+ * The in-memory picture of every source: tasks (indexed and searchable), workers and jobs.
+ * Applying a poll result diffs it against what is held, emits seq-numbered change events,
+ * and tells in-process listeners (metrics) what changed, with the previous and next record.
+ */
+import type { ChangeEvent, ChangeEventType } from '../model/events.js';
+import type { Job } from '../model/job.js';
+import { taskKey, type Phase, type Task } from '../model/task.js';
+import type { Worker } from '../model/worker.js';
+import type { DefaultStates, PollResult } from '../sources/source.js';
+import { systemClock, isoUtc, type Clock } from '../util/clock.js';
+import { EventLog, type NewEvent } from './event-log.js';
+import { MemoryJournal, type Journal } from './journal.js';
+import { deriveTimes } from './lifecycle.js';
+import { buildSearchDoc, type SearchDoc } from './search.js';
+import { TaskIndex, type IndexedField } from './task-index.js';
+import { runTaskQuery, type TaskQuery, type TaskQueryResult, type SummaryRow } from './query.js';
+
+export interface TaskChange {
+  event: ChangeEvent;
+  prev?: Task;
+  next?: Task;
+}
+
+export interface RecordChange<T> {
+  event: ChangeEvent;
+  prev?: T;
+  next?: T;
+}
+
+export interface StoreListener {
+  task?(change: TaskChange): void;
+  worker?(change: RecordChange<Worker>): void;
+  job?(change: RecordChange<Job>): void;
+}
+
+export interface StoreOptions {
+  eventBufferSize?: number;
+  clock?: Clock;
+  /** Per-kind default-state rules for task queries that name no state. */
+  defaultStates?: ReadonlyMap<string, DefaultStates>;
+  searchResultCap?: number;
+  journal?: Journal;
+}
+
+/** A held task with what the store precomputes for it. */
+export interface TaskEntry {
+  key: string;
+  task: Task;
+  doc: SearchDoc;
+  fingerprint: string;
+  idNum: number;
+}
+
+/** Current count and member keys of one (source, kind, repo, state) group, for metrics. */
+export interface TaskGroup {
+  source: string;
+  kind: string;
+  repo: string;
+  state: string;
+  phase: Phase;
+  keys: Set<string>;
+}
+
+export class Store {
+  readonly events: EventLog;
+  readonly defaultStates: ReadonlyMap<string, DefaultStates>;
+  readonly searchResultCap: number;
+  private readonly clock: Clock;
+  private readonly journal: Journal;
+  private readonly entries = new Map<string, TaskEntry>();
+  private readonly index = new TaskIndex();
+  private readonly groups = new Map<string, TaskGroup>();
+  private readonly workers = new Map<string, Map<string, Worker>>();
+  private readonly jobs = new Map<string, Map<string, Job>>();
+  private readonly listeners = new Set<StoreListener>();
+
+  constructor(options: StoreOptions = {}) {
+    this.clock = options.clock ?? systemClock;
+    this.journal = options.journal ?? new MemoryJournal();
+    this.events = new EventLog(options.eventBufferSize ?? 10_000, this.journal.lastSeq());
+    this.defaultStates = options.defaultStates ?? new Map();
+    this.searchResultCap = options.searchResultCap ?? 500;
+  }
+
+  subscribe(listener: StoreListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Apply one poll result from a source; returns the change events it produced. */
+  apply(source: string, kind: string, result: PollResult, at: number = this.clock.now()): ChangeEvent[] {
+    const when = isoUtc(at);
+    const produced: ChangeEvent[] = [];
+    const seen = new Set<string>();
+    for (const task of result.tasks ?? []) {
+      if (task.source !== source || task.kind !== kind) {
+        throw new Error(`source ${source} returned a task labelled ${task.source}/${task.kind}: adapters must set source and kind from their context`);
+      }
+      const key = taskKey(source, task.id);
+      seen.add(key);
+      const change = this.upsertTask(key, task, when);
+      if (change) produced.push(change);
+    }
+    const removed =
+      result.type === 'snapshot'
+        ? [...this.index.lookup('source', [source])].filter((k) => !seen.has(k))
+        : (result.removedTaskIds ?? []).map((id) => taskKey(source, id));
+    for (const key of removed) {
+      const change = this.removeTask(key, when);
+      if (change) produced.push(change);
+    }
+    produced.push(...this.applyRecords(this.workers, 'worker', source, kind, result.workers, result.type === 'snapshot' ? undefined : result.removedWorkerIds, result.type === 'snapshot', when));
+    produced.push(...this.applyRecords(this.jobs, 'job', source, kind, result.jobs, result.type === 'snapshot' ? undefined : result.removedJobIds, result.type === 'snapshot', when));
+    if (produced.length > 0) this.journal.commit(source, produced);
+    return produced;
+  }
+
+  /** Forget everything of a source (it was removed from the config). */
+  dropSource(source: string, kind: string): ChangeEvent[] {
+    return this.apply(source, kind, { type: 'snapshot', tasks: [], workers: [], jobs: [] });
+  }
+
+  getTask(source: string, id: string): Task | undefined {
+    return this.entries.get(taskKey(source, id))?.task;
+  }
+
+  get taskCount(): number {
+    return this.entries.size;
+  }
+
+  queryTasks(query: TaskQuery): TaskQueryResult {
+    return runTaskQuery(this.queryContext(), query).result;
+  }
+
+  /** Counts of matching tasks by one field, largest first. */
+  summarize(field: IndexedField, query: TaskQuery): SummaryRow[] {
+    return runTaskQuery(this.queryContext(), { ...query, summarizeBy: field }).summary ?? [];
+  }
+
+  /** Distinct values of a field over all held tasks, with counts. */
+  distinct(field: IndexedField): Map<string, number> {
+    return this.index.values(field);
+  }
+
+  /** Tasks of one source (for the taskoteka-compatible views and per-source counts). */
+  sourceTaskCount(source: string): number {
+    return this.index.lookupSize('source', [source]);
+  }
+
+  /** Groups of tasks by (source, kind, repo, state): the basis of the `buildfarm_tasks` gauge. */
+  taskGroups(): Iterable<TaskGroup> {
+    return this.groups.values();
+  }
+
+  getEntry(key: string): TaskEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  allEntries(): IterableIterator<TaskEntry> {
+    return this.entries.values();
+  }
+
+  listWorkers(source?: string): Worker[] {
+    return listRecords(this.workers, source);
+  }
+
+  listJobs(source?: string): Job[] {
+    return listRecords(this.jobs, source);
+  }
+
+  close(): void {
+    this.journal.close();
+  }
+
+  private queryContext() {
+    return {
+      entries: this.entries,
+      index: this.index,
+      defaultStates: this.defaultStates,
+      searchResultCap: this.searchResultCap,
+    };
+  }
+
+  private upsertTask(key: string, incoming: Task, when: string): ChangeEvent | undefined {
+    const prevEntry = this.entries.get(key);
+    const prev = prevEntry?.task;
+    const fingerprint = JSON.stringify(incoming);
+    if (prevEntry && prevEntry.fingerprint === fingerprint) return undefined;
+    const next = deriveTimes(prev, incoming, when);
+    if (next.updated === undefined) next.updated = when;
+    if (prevEntry) {
+      this.index.remove(key, prevEntry.task);
+      this.ungroup(key, prevEntry.task);
+    }
+    const entry: TaskEntry = { key, task: next, doc: buildSearchDoc(next), fingerprint, idNum: /^\d+$/.test(next.id) ? Number(next.id) : Number.NaN };
+    this.entries.set(key, entry);
+    this.index.add(key, next);
+    this.group(key, next);
+    const event = this.emit(prev ? 'task_updated' : 'task_new', next, prev, when);
+    for (const l of this.listeners) l.task?.({ event, prev, next });
+    return event;
+  }
+
+  private removeTask(key: string, when: string): ChangeEvent | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    this.entries.delete(key);
+    this.index.remove(key, entry.task);
+    this.ungroup(key, entry.task);
+    const t = entry.task;
+    const event = this.events.append({ at: when, type: 'task_removed', source: t.source, kind: t.kind, id: t.id, prev_state: t.state, prev_phase: t.phase, ...(t.owner ? { owner: t.owner } : {}), ...(t.repo ? { repo: t.repo } : {}) });
+    for (const l of this.listeners) l.task?.({ event, prev: t });
+    return event;
+  }
+
+  private emit(type: ChangeEventType, next: Task, prev: Task | undefined, when: string): ChangeEvent {
+    const event: NewEvent = {
+      at: when,
+      type,
+      source: next.source,
+      kind: next.kind,
+      id: next.id,
+      state: next.state,
+      phase: next.phase,
+      ...(prev ? { prev_state: prev.state, prev_phase: prev.phase } : {}),
+      ...(next.owner ? { owner: next.owner } : {}),
+      ...(next.repo ? { repo: next.repo } : {}),
+    };
+    return this.events.append(event);
+  }
+
+  private group(key: string, t: Task): void {
+    const gk = groupKey(t);
+    let g = this.groups.get(gk);
+    if (!g) this.groups.set(gk, (g = { source: t.source, kind: t.kind, repo: t.repo ?? '', state: t.state, phase: t.phase, keys: new Set() }));
+    g.keys.add(key);
+  }
+
+  private ungroup(key: string, t: Task): void {
+    const gk = groupKey(t);
+    const g = this.groups.get(gk);
+    if (!g) return;
+    g.keys.delete(key);
+    if (g.keys.size === 0) this.groups.delete(gk);
+  }
+
+  private applyRecords<T extends Worker | Job>(
+    table: Map<string, Map<string, T>>,
+    prefix: 'worker' | 'job',
+    source: string,
+    kind: string,
+    incoming: T[] | undefined,
+    removedIds: string[] | undefined,
+    snapshot: boolean,
+    when: string,
+  ): ChangeEvent[] {
+    if (incoming === undefined && removedIds === undefined) return [];
+    let held = table.get(source);
+    if (!held) table.set(source, (held = new Map()));
+    const out: ChangeEvent[] = [];
+    const seen = new Set<string>();
+    const notify = (event: ChangeEvent, prev?: T, next?: T) => {
+      for (const l of this.listeners) {
+        if (prefix === 'worker') l.worker?.({ event, prev: prev as Worker | undefined, next: next as Worker | undefined });
+        else l.job?.({ event, prev: prev as Job | undefined, next: next as Job | undefined });
+      }
+    };
+    for (const rec of incoming ?? []) {
+      seen.add(rec.id);
+      const prev = held.get(rec.id);
+      if (prev && JSON.stringify(prev) === JSON.stringify(rec)) continue;
+      held.set(rec.id, rec);
+      const state = recordState(rec);
+      const event = this.events.append({ at: when, type: prev ? `${prefix}_updated` : `${prefix}_new`, source, kind, id: rec.id, state, ...(prev ? { prev_state: recordState(prev) } : {}) });
+      out.push(event);
+      notify(event, prev, rec);
+    }
+    const gone = snapshot ? [...held.keys()].filter((id) => !seen.has(id)) : (removedIds ?? []);
+    for (const id of gone) {
+      const prev = held.get(id);
+      if (!prev) continue;
+      held.delete(id);
+      const event = this.events.append({ at: when, type: `${prefix}_removed`, source, kind, id, prev_state: recordState(prev) });
+      out.push(event);
+      notify(event, prev, undefined);
+    }
+    if (held.size === 0) table.delete(source);
+    return out;
+  }
+}
+
+function groupKey(t: Task): string {
+  return `${t.source}\u0000${t.kind}\u0000${t.repo ?? ''}\u0000${t.state}`;
+}
+
+function recordState(rec: Worker | Job): string {
+  if ('status' in rec) return rec.paused ? 'paused' : rec.status;
+  return rec.up ? (rec.busy ? 'busy' : 'idle') : 'down';
+}
+
+function listRecords<T extends { source: string }>(table: Map<string, Map<string, T>>, source?: string): T[] {
+  if (source !== undefined) return [...(table.get(source)?.values() ?? [])];
+  return [...table.values()].flatMap((m) => [...m.values()]);
+}

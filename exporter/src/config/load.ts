@@ -44,11 +44,11 @@ export async function loadConfigFile(file: string, kinds: KindSchemas, overrides
 }
 
 export function parseConfig(text: string, file: string, kinds: KindSchemas, overrides: Overrides = {}, env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ConfigError(
       file,
-      doc.errors.map((e) => ({ path: '', message: `YAML ${e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : ''}: ${e.message.split('\n')[0]}` })),
+      doc.errors.map((e) => ({ path: '', message: `YAML syntax error: ${e.message.split('\n')[0]}` })),
     );
   }
   const problems: ConfigProblem[] = [];
@@ -58,13 +58,30 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
   }
   const withDefaults = Value.Default(fileSchema, structuredClone(raw)) as unknown;
   problems.push(...describeErrors(fileSchema, withDefaults, ''));
+  const blocks = (withDefaults as { sources?: unknown }).sources;
+  const sources = Array.isArray(blocks) ? checkSources(blocks, kinds, problems) : [];
   if (problems.length > 0) throw new ConfigError(file, problems);
   const cfg = withDefaults as FileConfig;
 
+  return deepFreeze({
+    listenAddress: overrides.listenAddress ?? cfg.web?.listen_address ?? DEFAULT_LISTEN_ADDRESS,
+    logLevel: overrides.logLevel ?? cfg.log?.level ?? 'info',
+    demo: false,
+    api: cfg.api,
+    events: eventsSettings(cfg.events),
+    sources,
+  });
+}
+
+/** Kind-level checks of each source block that is well-formed enough to have a name and a kind. */
+function checkSources(blocks: unknown[], kinds: KindSchemas, problems: ConfigProblem[]): SourceConfig[] {
   const sources: SourceConfig[] = [];
   const names = new Map<string, number>();
-  cfg.sources.forEach((block, i) => {
+  blocks.forEach((raw, i) => {
+    if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return;
+    const block = raw as Record<string, unknown>;
     const at = `/sources/${i}`;
+    if (typeof block.name !== 'string' || typeof block.kind !== 'string') return;
     const first = names.get(block.name);
     if (first !== undefined) problems.push({ path: `${at}/name`, message: `duplicate source name "${block.name}" (also /sources/${first}/name); names must be unique` });
     else names.set(block.name, i);
@@ -77,22 +94,13 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
     for (const [k, v] of Object.entries(block)) if (!(COMMON_SOURCE_KEYS as readonly string[]).includes(k)) settings[k] = v;
     const filled = Value.Default(schema, settings) as Record<string, unknown>;
     problems.push(...describeErrors(schema, filled, at));
-    const intervalSeconds = parseDuration(block.interval) ?? 0;
-    const timeoutSeconds = parseDuration(block.timeout) ?? 0;
-    if (intervalSeconds < 1) problems.push({ path: `${at}/interval`, message: `interval must be at least 1s, got "${block.interval}"` });
-    if (timeoutSeconds <= 0) problems.push({ path: `${at}/timeout`, message: `timeout must be more than 0s, got "${block.timeout}"` });
-    sources.push({ name: block.name, kind: block.kind, intervalSeconds, timeoutSeconds, settings: filled });
+    const intervalSeconds = typeof block.interval === 'string' ? parseDuration(block.interval) : undefined;
+    const timeoutSeconds = typeof block.timeout === 'string' ? parseDuration(block.timeout) : undefined;
+    if (intervalSeconds !== undefined && intervalSeconds < 1) problems.push({ path: `${at}/interval`, message: `interval must be at least 1s, got "${String(block.interval)}"` });
+    if (timeoutSeconds !== undefined && timeoutSeconds <= 0) problems.push({ path: `${at}/timeout`, message: `timeout must be more than 0s, got "${String(block.timeout)}"` });
+    sources.push({ name: block.name, kind: block.kind, intervalSeconds: intervalSeconds ?? 0, timeoutSeconds: timeoutSeconds ?? 0, settings: filled });
   });
-  if (problems.length > 0) throw new ConfigError(file, problems);
-
-  return deepFreeze({
-    listenAddress: overrides.listenAddress ?? cfg.web?.listen_address ?? DEFAULT_LISTEN_ADDRESS,
-    logLevel: overrides.logLevel ?? cfg.log?.level ?? 'info',
-    demo: false,
-    api: cfg.api,
-    events: eventsSettings(cfg.events),
-    sources,
-  });
+  return sources;
 }
 
 /** Config for demo mode: the given sources (pointing at simulators) and defaults for the rest. */

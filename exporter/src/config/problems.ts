@@ -16,13 +16,26 @@ export function describeErrors(schema: TSchema, value: unknown, prefix: string):
     const path = `${prefix}${error.path}`;
     if (seen.has(path) || [...seen].some((p) => path.startsWith(`${p}/`))) continue;
     seen.add(path);
-    out.push({ path, message: describe(error) });
+    out.push({ path, message: isSecretPath(path) ? redact(describe(error), error.value) : describe(error) });
   }
   return out;
 }
 
+/** Values under these keys are secrets: problems name the path and the rule, never the value. */
+function isSecretPath(path: string): boolean {
+  return /\/(headers|password|token|bearer_token|secret|key_file_content)(\/|$)/i.test(path);
+}
+
+function redact(message: string, value: unknown): string {
+  return message.replace(JSON.stringify(value), '<redacted>');
+}
+
 function describe(error: ValueError): string {
   const key = error.path.split('/').pop() ?? '';
+  const custom = (error.schema as { errorMessage?: unknown }).errorMessage;
+  if (typeof custom === 'string' && error.type !== ValueErrorType.ObjectAdditionalProperties && error.type !== ValueErrorType.ObjectRequiredProperty) {
+    return `${custom}, got ${JSON.stringify(error.value)}`;
+  }
   switch (error.type) {
     case ValueErrorType.ObjectAdditionalProperties:
       return `unknown key "${key}"${suggest(key, error)}`;

@@ -16,6 +16,7 @@ export const commonSourceSchema = Type.Object(
     name: Type.String({
       pattern: '^[a-zA-Z_][a-zA-Z0-9_.-]{0,62}$',
       description: 'Instance name, unique; becomes the `source` label',
+      errorMessage: 'expected a name of letters, digits, _ . - (starting with a letter or _, at most 63 characters)',
     }),
     kind: Type.String({ description: 'Build-system kind (girar, ...)' }),
     interval: Duration('30s', 'Time between full polls'),
@@ -59,7 +60,7 @@ export const fileSchema = Type.Object(
     log: Type.Optional(Type.Object({ level: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))) }, { additionalProperties: false })),
     api: apiSchema,
     events: eventsSchema,
-    sources: Type.Array(commonSourceSchema, { minItems: 1 }),
+    sources: Type.Array(commonSourceSchema, { minItems: 1, errorMessage: 'expected a list of at least one source' }),
   },
   { additionalProperties: false },
 );

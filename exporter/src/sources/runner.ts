@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
+import { deadline } from '../util/deadline.js';
 import { SourceError, UpstreamHttpError, errorMessage } from './errors.js';
 import type { PollObserver, SourceErrorInfo, SourceHealth } from './health.js';
 import type { PollResult, RefreshHint, SourceAdapter } from './source.js';
@@ -103,23 +104,19 @@ export class SourceRunner {
   }
 
   private nextDelayMs(): number {
-    const interval = this.o.intervalSeconds;
-    let seconds = interval;
-    const failures = this.state.consecutiveFailures;
-    if (failures > 0) {
-      const cap = Math.max(interval, this.o.maxBackoffSeconds ?? 300);
-      seconds = Math.min(cap, interval * 2 ** (failures - 1));
-      const retry = this.lastRetryAfter;
-      if (retry !== undefined) seconds = Math.max(seconds, Math.min(retry, 3600));
-    }
-    const jitter = 1 + ((this.o.random ?? Math.random)() - 0.5) * 0.2;
-    return Math.max(100, Math.round(seconds * 1000 * jitter));
+    return pollDelayMs({
+      intervalSeconds: this.o.intervalSeconds,
+      failures: this.state.consecutiveFailures,
+      retryAfterSeconds: this.lastRetryAfter,
+      maxBackoffSeconds: this.o.maxBackoffSeconds ?? 300,
+      random: this.o.random ?? Math.random,
+    });
   }
 
   private async poll(): Promise<void> {
     const started = this.o.clock.now();
     const t0 = performance.now();
-    const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(this.o.timeoutSeconds * 1000)]);
+    const { signal, clear } = deadline(this.o.timeoutSeconds * 1000, this.stop$.signal);
     let result: PollResult | undefined;
     let failure: unknown;
     try {
@@ -128,7 +125,9 @@ export class SourceRunner {
       this.o.store.apply(this.o.name, this.o.kind, result);
     } catch (err) {
       if (this.stop$.signal.aborted) return;
-      failure = signal.aborted && !(err instanceof SourceError) ? new SourceError('timeout', `poll did not finish within ${this.o.timeoutSeconds}s`, { cause: err }) : err;
+      failure = signal.aborted && !(err instanceof SourceError) ? new SourceError('timeout', `poll did not finish within ${this.o.timeoutSeconds}s; raise the source's timeout if the upstream is just slow`, { cause: err }) : err;
+    } finally {
+      clear();
     }
     const seconds = (performance.now() - t0) / 1000;
     this.state.lastPollAt = started;
@@ -189,16 +188,34 @@ export class SourceRunner {
       const ids = [...this.pendingRefresh];
       this.pendingRefresh.clear();
       if (ids.length === 0 || !this.o.adapter.refresh) return;
-      const signal = AbortSignal.any([this.stop$.signal, AbortSignal.timeout(this.o.timeoutSeconds * 1000)]);
+      const { signal, clear } = deadline(this.o.timeoutSeconds * 1000, this.stop$.signal);
       try {
         const delta = await this.o.adapter.refresh({ taskIds: ids }, signal);
         if (!this.stop$.signal.aborted) this.o.store.apply(this.o.name, this.o.kind, delta);
       } catch (err) {
         if (this.stop$.signal.aborted) return;
         this.o.log.warn({ source: this.o.name, tasks: ids.length }, `refresh after an upstream event failed (the next poll catches up): ${errorMessage(err)}`);
+      } finally {
+        clear();
       }
     });
   }
+}
+
+/**
+ * Time to the next poll: the interval while healthy; after failures, the interval doubled per
+ * consecutive failure up to a cap (at least the interval), never less than the upstream's
+ * Retry-After (bounded to an hour); always with +-10% jitter so sources do not poll in lockstep.
+ */
+export function pollDelayMs(o: { intervalSeconds: number; failures: number; retryAfterSeconds: number | undefined; maxBackoffSeconds: number; random: () => number }): number {
+  let seconds = o.intervalSeconds;
+  if (o.failures > 0) {
+    const cap = Math.max(o.intervalSeconds, o.maxBackoffSeconds);
+    seconds = Math.min(cap, o.intervalSeconds * 2 ** (o.failures - 1));
+    if (o.retryAfterSeconds !== undefined) seconds = Math.max(seconds, Math.min(o.retryAfterSeconds, 3600));
+  }
+  const jitter = 1 + (o.random() - 0.5) * 0.2;
+  return Math.max(10, Math.round(seconds * 1000 * jitter));
 }
 
 function toErrorInfo(err: unknown, at: number): SourceErrorInfo {

@@ -1,0 +1,99 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { kindSchemas } from '../sources/registry.js';
+import { ConfigError, loadConfigFile, parseConfig, type ConfigProblem } from './load.js';
+
+const dir = fileURLToPath(new URL('./testdata/', import.meta.url));
+const env = { BUILDSCOPE_TEST_TOKEN: 's3cret-token' };
+
+/** One bad file per rule, with the exact problems it must produce. */
+const BAD: Record<string, ConfigProblem[]> = {
+  'bad-yaml-syntax.yaml': [{ path: '', message: 'YAML syntax error: Sequence item without - indicator at line 4, column 1:' }],
+  'bad-not-a-mapping.yaml': [{ path: '', message: 'the file must hold a YAML mapping with at least a `sources` list' }],
+  'bad-no-sources.yaml': [{ path: '/sources', message: 'missing required key "sources"' }],
+  'bad-empty-sources.yaml': [{ path: '/sources', message: 'expected a list of at least one source, got []' }],
+  'bad-unknown-top-key.yaml': [
+    { path: '/sources', message: 'missing required key "sources"' },
+    { path: '/sorces', message: 'unknown key "sorces" (did you mean "sources"?)' },
+  ],
+  'bad-unknown-kind.yaml': [{ path: '/sources/0/kind', message: 'unknown kind "kojii"; known kinds: girar' }],
+  'bad-duplicate-name.yaml': [{ path: '/sources/1/name', message: 'duplicate source name "alt" (also /sources/0/name); names must be unique' }],
+  'bad-name-pattern.yaml': [{ path: '/sources/0/name', message: 'expected a name of letters, digits, _ . - (starting with a letter or _, at most 63 characters), got "alt linux"' }],
+  'bad-interval.yaml': [{ path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "30 seconds"' }],
+  'bad-interval-zero.yaml': [{ path: '/sources/0/interval', message: 'interval must be at least 1s, got "0s"' }],
+  'bad-log-level.yaml': [{ path: '/log/level', message: 'expected one of debug, info, warn, error, got "verbose"' }],
+  'bad-env-missing.yaml': [{ path: '/sources/0/headers/authorization', message: 'environment variable BUILDSCOPE_UNSET_VARIABLE is not set' }],
+  'bad-events-limit.yaml': [{ path: '/events/max_connections', message: 'expected integer to be greater or equal to 1, got 0' }],
+  'bad-girar-missing-url.yaml': [{ path: '/sources/0/url', message: 'missing required key "url"' }],
+  'bad-girar-unknown-key.yaml': [{ path: '/sources/0/detail_concurency', message: 'unknown key "detail_concurency" (did you mean "detail_concurrency"?)' }],
+  'bad-girar-url.yaml': [{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, got "ftp://git.altlinux.org/tasks/api"' }],
+  'bad-girar-transport.yaml': [{ path: '/sources/0/transport', message: 'expected "taskoteka", got "amqp"' }],
+  'bad-many-problems.yaml': [
+    { path: '/log/level', message: 'expected one of debug, info, warn, error, got "loud"' },
+    { path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "soon"' },
+    { path: '/sources/0/url', message: 'missing required key "url"' },
+    { path: '/sources/1/kind', message: 'unknown kind "koji"; known kinds: girar' },
+  ],
+};
+
+async function problemsOf(file: string): Promise<ConfigProblem[]> {
+  try {
+    await loadConfigFile(`${dir}${file}`, kindSchemas, {}, env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  return [];
+}
+
+describe('config files', () => {
+  it('has a test case for every bad file in testdata/', () => {
+    const files = readdirSync(dir).filter((f) => f.startsWith('bad-'));
+    expect(files.sort()).toEqual(Object.keys(BAD).sort());
+  });
+
+  for (const [file, expected] of Object.entries(BAD)) {
+    it(`${file} is rejected with its exact problems`, async () => {
+      expect(await problemsOf(file)).toEqual(expected);
+    });
+  }
+
+  it('loads a full good file with defaults filled, env expanded and the result frozen', async () => {
+    const cfg = await loadConfigFile(`${dir}good-full.yaml`, kindSchemas, {}, env);
+    expect(cfg.listenAddress).toBe('127.0.0.1:10870');
+    expect(cfg.logLevel).toBe('debug');
+    expect(cfg.api).toEqual({ default_page_size: 100, max_page_size: 500, search_result_cap: 500 });
+    expect(cfg.events).toMatchObject({ heartbeatSeconds: 10, max_connections_per_ip: 16, max_connections: 1024, maxLifetimeSeconds: 1800 });
+    expect(cfg.sources).toEqual([
+      {
+        name: 'alt',
+        kind: 'girar',
+        intervalSeconds: 60,
+        timeoutSeconds: 45,
+        settings: expect.objectContaining({ transport: 'taskoteka', url: 'https://git.altlinux.org/tasks/api', stream: true, headers: { authorization: 'Bearer s3cret-token' } }),
+      },
+    ]);
+    expect(Object.isFrozen(cfg.sources[0]?.settings)).toBe(true);
+  });
+
+  it('lets flags override the file', async () => {
+    const cfg = await loadConfigFile(`${dir}good-full.yaml`, kindSchemas, { listenAddress: ':9999', logLevel: 'warn' }, env);
+    expect([cfg.listenAddress, cfg.logLevel]).toEqual([':9999', 'warn']);
+  });
+
+  it('names an unreadable file', async () => {
+    await expect(loadConfigFile(`${dir}does-not-exist.yaml`, kindSchemas)).rejects.toThrow(/does-not-exist.yaml: 1 problem:\n {2}\/: cannot read the file: ENOENT/);
+  });
+
+  it('never prints a secret header value in a problem', () => {
+    const text = 'sources:\n  - name: alt\n    kind: girar\n    url: https://x.org\n    headers:\n      authorization: 12345678\n';
+    try {
+      parseConfig(text, 'inline.yaml', kindSchemas);
+      expect.unreachable('should have failed');
+    } catch (err) {
+      expect((err as Error).message).not.toContain('12345678');
+      expect((err as ConfigError).problems).toEqual([{ path: '/sources/0/headers/authorization', message: 'expected string, got <redacted>' }]);
+    }
+  });
+});

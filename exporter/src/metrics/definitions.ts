@@ -1,0 +1,304 @@
+/**
+ * The one table of every metric the exporter exposes: name, type, unit, labels, buckets and help.
+ * Collectors create their prom-client objects from it and `docs/metrics.md` is generated from it;
+ * nothing else names a metric.
+ */
+
+/** Build-farm durations: half a minute up to two days. */
+export const TASK_DURATION_BUCKETS = [30, 60, 120, 300, 600, 1200, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 172800] as const;
+
+/** One poll of an upstream: 50 ms up to a minute. */
+export const POLL_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60] as const;
+
+/** Poll interval assumed in HELP texts when the app does not say (the config default). */
+export const DEFAULT_REFRESH_SECONDS = 30;
+
+export type MetricType = 'gauge' | 'counter' | 'histogram';
+
+/** `count` = a number of things or events; `boolean` = 0 or 1; `info` = always 1, the labels carry the data. */
+export type MetricUnit = 'seconds' | 'timestamp_seconds' | 'count' | 'boolean' | 'info';
+
+/**
+ * How the value changes:
+ * `poll`: read from the store or source health at scrape, so it moves only when a source is polled;
+ * `transition`: fed by changes the store observed between two polls;
+ * `poll_outcome`: fed by the end of every poll (its duration, result, upstream requests);
+ * `scrape`: the exporter's own state at scrape time.
+ */
+export type Freshness = 'poll' | 'transition' | 'poll_outcome' | 'scrape';
+
+export interface MetricDefinition {
+  readonly name: string;
+  readonly type: MetricType;
+  readonly unit: MetricUnit;
+  readonly labels: readonly string[];
+  /** First sentence(s) of HELP; the freshness sentence is appended by `helpText`. */
+  readonly help: string;
+  readonly updated: Freshness;
+  readonly buckets?: readonly number[];
+  /** More detail for docs/metrics.md only (not in HELP). */
+  readonly note?: string;
+}
+
+/** Arch result words girar and taskoteka use; any other word is exported as `other`. */
+export const GIRAR_ARCH_STATUSES: ReadonlySet<string> = new Set(['built', 'cached', 'swept', 'excluded', 'failed', 'new', 'building']);
+
+export const METRICS = {
+  tasks: {
+    name: 'buildfarm_tasks',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind', 'repo', 'state', 'phase'],
+    help: 'Tasks held now, by repo, native state and normalized phase.',
+    updated: 'poll',
+  },
+  taskOldestState: {
+    name: 'buildfarm_task_oldest_state_timestamp_seconds',
+    type: 'gauge',
+    unit: 'timestamp_seconds',
+    labels: ['source', 'kind', 'repo', 'state'],
+    help: 'When the oldest task of a queued, running or blocked (repo, state) group entered that state; absent for finished or empty groups.',
+    updated: 'poll',
+  },
+  taskTransitions: {
+    name: 'buildfarm_task_transitions_total',
+    type: 'counter',
+    unit: 'count',
+    labels: ['source', 'kind', 'from_state', 'to_state'],
+    help: 'Native state changes of tasks, by previous and new state.',
+    updated: 'transition',
+  },
+  tasksFinished: {
+    name: 'buildfarm_tasks_finished_total',
+    type: 'counter',
+    unit: 'count',
+    labels: ['source', 'kind', 'repo', 'phase'],
+    help: 'Tasks seen moving from an unfinished phase to success, failed or canceled; tasks first seen already finished are not counted.',
+    updated: 'transition',
+    note: 'A task that is re-run after it finished (e.g. girar FAILED -> AWAITING -> ... -> DONE) counts again when it finishes again.',
+  },
+  taskDuration: {
+    name: 'buildfarm_task_duration_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    labels: ['source', 'kind', 'repo', 'phase'],
+    help: 'Time from start to finish of tasks seen finishing, when both times are known.',
+    updated: 'transition',
+    buckets: TASK_DURATION_BUCKETS,
+    note: 'Start is the upstream start time, else the poll that first saw the task running; a task whose start the exporter did not see (it was already running when first seen, and the upstream does not say) is not observed. Precision is one poll interval unless the upstream reports the times.',
+  },
+  taskQueueWait: {
+    name: 'buildfarm_task_queue_wait_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    labels: ['source', 'kind', 'repo'],
+    help: 'Time tasks spent in their queued state before they were seen running.',
+    updated: 'transition',
+    buckets: TASK_DURATION_BUCKETS,
+    note: 'Measured from when the task entered its last queued state (upstream time when known, else the poll that first saw it there; for girar the AWAITING time, not the NEW time) to the poll that saw it running.',
+  },
+  girarArchBuilds: {
+    name: 'buildfarm_girar_subtask_arch_builds',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'repo', 'arch', 'status'],
+    help: 'Subtask x architecture results of the girar tasks held now, by status word (built, cached, swept, excluded, failed, new, building; an empty word is named by its phase; any other word is other).',
+    updated: 'poll',
+    note: 'girar leaves the status empty for a failed build and for one still running; such results are exported by their phase as `failed` or `building` (`new` when queued). Kept up to date from task changes, so a scrape costs O(series), not O(tasks).',
+  },
+  girarArchResults: {
+    name: 'buildfarm_girar_arch_results_total',
+    type: 'counter',
+    unit: 'count',
+    labels: ['source', 'arch', 'status'],
+    help: 'Subtask x architecture results that appeared or changed status in girar task updates (not counted when a task is first seen); status as in buildfarm_girar_subtask_arch_builds.',
+    updated: 'transition',
+  },
+  workers: {
+    name: 'buildfarm_workers',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind', 'state'],
+    help: 'Workers (builders, hosts) held now, by state: busy, idle or down.',
+    updated: 'poll',
+    note: 'For a source with workers, all three states are present (0 included), so `== 0` and `> 0` alerts work.',
+  },
+  jobs: {
+    name: 'buildfarm_jobs',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind', 'status'],
+    help: 'Scheduled jobs held now, by upstream status (paused jobs count as paused).',
+    updated: 'poll',
+  },
+  sourceUp: {
+    name: 'buildfarm_source_up',
+    type: 'gauge',
+    unit: 'boolean',
+    labels: ['source', 'kind'],
+    help: '1 when the latest poll of the source succeeded, else 0.',
+    updated: 'poll',
+  },
+  sourceLastSuccess: {
+    name: 'buildfarm_source_last_success_timestamp_seconds',
+    type: 'gauge',
+    unit: 'timestamp_seconds',
+    labels: ['source', 'kind'],
+    help: 'When the latest successful poll of the source finished; absent before the first success.',
+    updated: 'poll',
+  },
+  sourceLastPoll: {
+    name: 'buildfarm_source_last_poll_timestamp_seconds',
+    type: 'gauge',
+    unit: 'timestamp_seconds',
+    labels: ['source', 'kind'],
+    help: 'When the latest poll of the source finished, successful or not; absent before the first poll.',
+    updated: 'poll',
+  },
+  sourcePollInterval: {
+    name: 'buildfarm_source_poll_interval_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    labels: ['source', 'kind'],
+    help: 'Configured time between full polls of the source: how often the data of this source is refreshed.',
+    updated: 'scrape',
+  },
+  sourcePollDuration: {
+    name: 'buildfarm_source_poll_duration_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    labels: ['source', 'kind'],
+    help: 'Duration of polls of the source, successful or not.',
+    updated: 'poll_outcome',
+    buckets: POLL_DURATION_BUCKETS,
+  },
+  sourcePolls: {
+    name: 'buildfarm_source_polls_total',
+    type: 'counter',
+    unit: 'count',
+    labels: ['source', 'kind', 'result'],
+    help: 'Finished polls of the source, by result: ok or error.',
+    updated: 'poll_outcome',
+    note: "Both results are present from a source's first poll on (the other one at 0).",
+  },
+  sourceConsecutiveFailures: {
+    name: 'buildfarm_source_consecutive_failures',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind'],
+    help: 'Polls of the source that failed in a row since the latest success.',
+    updated: 'poll',
+  },
+  sourceStreamConnected: {
+    name: 'buildfarm_source_stream_connected',
+    type: 'gauge',
+    unit: 'boolean',
+    labels: ['source', 'kind'],
+    help: '1 when the upstream event stream of the source is connected, else 0; only for sources that have a stream.',
+    updated: 'scrape',
+  },
+  sourceUpstreamCache: {
+    name: 'buildfarm_source_upstream_cache_timestamp_seconds',
+    type: 'gauge',
+    unit: 'timestamp_seconds',
+    labels: ['source', 'kind'],
+    help: 'When the upstream last refreshed its own cache (latest successful poll time minus the cache age the upstream reported, e.g. taskoteka x-cache-age); absent when the upstream does not say.',
+    updated: 'poll',
+    note: 'Exported as a point in time, not as the reported age (`buildfarm_source_upstream_cache_age_seconds`): times are `_timestamp_seconds` gauges, and an age read between two polls would be stale. Age now: `time() - buildfarm_source_upstream_cache_timestamp_seconds`.',
+  },
+  sourceInfo: {
+    name: 'buildfarm_source_info',
+    type: 'gauge',
+    unit: 'info',
+    labels: ['source', 'kind', 'upstream_version'],
+    help: 'Always 1; upstream_version is the API version the upstream reported (empty when unknown).',
+    updated: 'poll',
+  },
+  upstreamRequests: {
+    name: 'buildfarm_upstream_requests_total',
+    type: 'counter',
+    unit: 'count',
+    labels: ['source', 'code'],
+    help: 'HTTP requests the exporter made to upstreams, by HTTP status code, or error / timeout when no answer came.',
+    updated: 'poll_outcome',
+    note: '`code` is an HTTP status code (100-599), `error` (no answer: connection refused, reset, DNS), `timeout`, or `other`.',
+  },
+  exporterBuildInfo: {
+    name: 'buildfarm_exporter_build_info',
+    type: 'gauge',
+    unit: 'info',
+    labels: ['version'],
+    help: 'Always 1; version is the exporter version.',
+    updated: 'scrape',
+  },
+  exporterStoreTasks: {
+    name: 'buildfarm_exporter_store_tasks',
+    type: 'gauge',
+    unit: 'count',
+    labels: [],
+    help: 'Tasks held in the exporter store, over all sources.',
+    updated: 'scrape',
+  },
+  exporterEventsLastSeq: {
+    name: 'buildfarm_exporter_events_last_seq',
+    type: 'gauge',
+    unit: 'count',
+    labels: [],
+    help: 'Sequence number of the latest change event (SSE id); it only grows, also across restarts.',
+    updated: 'scrape',
+  },
+  exporterSseClients: {
+    name: 'buildfarm_exporter_sse_clients',
+    type: 'gauge',
+    unit: 'count',
+    labels: [],
+    help: 'Server-Sent Events clients connected now.',
+    updated: 'scrape',
+  },
+  exporterScrapeSeries: {
+    name: 'buildfarm_exporter_scrape_series',
+    type: 'gauge',
+    unit: 'count',
+    labels: [],
+    help: 'Samples in the previous /metrics response (0 before the first).',
+    updated: 'scrape',
+    note: 'Counts every sample line of the previous response, process metrics included; watch it to catch a label explosion.',
+  },
+  exporterCollectErrors: {
+    name: 'buildfarm_exporter_collect_errors_total',
+    type: 'counter',
+    unit: 'count',
+    labels: ['family'],
+    help: 'Metric families left out of a /metrics response, or change events not counted, because their collector failed; family is the metric name.',
+    updated: 'scrape',
+  },
+} as const satisfies Record<string, MetricDefinition>;
+
+export type MetricKey = keyof typeof METRICS;
+export type LabelName<K extends MetricKey> = (typeof METRICS)[K]['labels'][number];
+export type KeyOfType<T extends MetricType> = { [K in MetricKey]: (typeof METRICS)[K]['type'] extends T ? K : never }[MetricKey];
+
+/** Every declared family, in table order. */
+export const METRIC_DEFINITIONS: readonly MetricDefinition[] = Object.values(METRICS);
+
+/** Families exempt from the `source` label: the exporter's own state, which belongs to no source. */
+export function isSelfMetric(def: MetricDefinition): boolean {
+  return def.name.startsWith('buildfarm_exporter_');
+}
+
+/**
+ * The HELP text of a family: its help plus how fresh the data is.
+ * `refresh` is the poll interval in seconds, or a placeholder word for the docs.
+ */
+export function helpText(def: MetricDefinition, refresh: number | string = DEFAULT_REFRESH_SECONDS): string {
+  switch (def.updated) {
+    case 'poll':
+      return `${def.help} Refreshed every ${refresh} s from the source (the exporter polls on timers; per source see buildfarm_source_poll_interval_seconds).`;
+    case 'transition':
+      return `${def.help} Counted from changes seen between two polls of the source, every ${refresh} s (per source see buildfarm_source_poll_interval_seconds).`;
+    case 'poll_outcome':
+      return `${def.help} Updated as each poll of the source ends, every ${refresh} s (per source see buildfarm_source_poll_interval_seconds).`;
+    case 'scrape':
+      return def.help;
+  }
+}

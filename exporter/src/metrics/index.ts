@@ -1,0 +1,145 @@
+/**
+ * The exporter's Prometheus metrics: one registry whose gauges read the store and source health
+ * at scrape time and whose counters and histograms are fed by store changes and poll reports.
+ * A scrape never calls an upstream, and one failing collector only drops its own family.
+ */
+import { collectDefaultMetrics, Registry, type Counter } from 'prom-client';
+import type { Store, TaskChange } from '../store/store.js';
+import type { HealthProvider, PollObserver } from '../sources/health.js';
+import type { RequestRecorder } from '../sources/http.js';
+import { DEFAULT_REFRESH_SECONDS, METRIC_DEFINITIONS, METRICS } from './definitions.js';
+import { SourceSeries, type FamilyContext } from './factory.js';
+import { GirarMetrics } from './girar-metrics.js';
+import { registerRecordMetrics } from './record-metrics.js';
+import { registerSelfMetrics } from './self-metrics.js';
+import { SourceMetrics } from './source-metrics.js';
+import { TaskMetrics } from './task-metrics.js';
+
+export { metricsRoute } from './route.js';
+export { METRICS, METRIC_DEFINITIONS, type MetricDefinition } from './definitions.js';
+
+/** Where warnings go (a pino logger fits). */
+export interface MetricsLog {
+  warn(obj: object, msg: string): void;
+}
+
+export interface MetricsDeps {
+  store: Store;
+  health: HealthProvider;
+  version: string;
+  /** SSE clients connected now (the API module owns SSE). */
+  sseClients?: () => number;
+  /** Poll interval quoted in HELP texts ("refreshed every N s"); default 30, the config default. */
+  refreshSeconds?: number;
+  /** Export prom-client's default process_* and nodejs_* metrics on the same registry (default true). */
+  processMetrics?: boolean;
+  log?: MetricsLog;
+}
+
+/** One family left out of a response because its collector threw. */
+export interface CollectFailure {
+  family: string;
+  error: unknown;
+}
+
+export interface RenderedMetrics {
+  contentType: string;
+  body: string;
+  /** Families skipped in this response; the route logs them. */
+  failures: CollectFailure[];
+}
+
+export class ExporterMetrics implements PollObserver {
+  readonly registry: Registry;
+  private readonly series = new SourceSeries();
+  private readonly tasks: TaskMetrics;
+  private readonly girar: GirarMetrics;
+  private readonly sources: SourceMetrics;
+  private readonly collectErrors: Counter<'family'>;
+  private readonly unsubscribe: () => void;
+  private lastSeries = 0;
+
+  constructor(private readonly deps: MetricsDeps) {
+    this.registry = new Registry();
+    const ctx: FamilyContext = { registry: this.registry, refreshSeconds: deps.refreshSeconds ?? DEFAULT_REFRESH_SECONDS };
+    this.tasks = new TaskMetrics(ctx, deps.store, this.series);
+    this.girar = new GirarMetrics(ctx, deps.store, this.series);
+    registerRecordMetrics(ctx, deps.store);
+    this.sources = new SourceMetrics(ctx, deps.health, this.series);
+    this.collectErrors = registerSelfMetrics(ctx, { store: deps.store, version: deps.version, sseClients: deps.sseClients, lastSeries: () => this.lastSeries });
+    if (deps.processMetrics !== false) {
+      collectDefaultMetrics({ register: this.registry });
+      // Gauges named like counters fail `promtool check metrics`; sum() the per-type gauges instead.
+      for (const name of MISNAMED_DEFAULT_METRICS) this.registry.removeSingleMetric(name);
+    }
+    this.unsubscribe = deps.store.subscribe({ task: (change) => this.onTask(change) });
+  }
+
+  /** A recorder for one source's upstream HTTP client (`buildfarm_upstream_requests_total`). */
+  requestRecorder(source: string): RequestRecorder {
+    return this.sources.requestRecorder(source);
+  }
+
+  pollFinished(source: string, kind: string, seconds: number, ok: boolean): void {
+    this.sources.pollFinished(source, kind, seconds, ok);
+  }
+
+  /** The exposition text. Never rejects: a family whose collector throws is left out and reported. */
+  async render(): Promise<RenderedMetrics> {
+    const parts: string[] = [];
+    const failures: CollectFailure[] = [];
+    for (const metric of inTableOrder(this.registry.getMetricsAsArray())) {
+      try {
+        parts.push(await this.registry.getSingleMetricAsString(metric.name));
+      } catch (error) {
+        failures.push({ family: metric.name, error });
+        this.collectErrors.inc({ family: metric.name });
+      }
+    }
+    const body = `${parts.join('\n\n')}\n`;
+    this.lastSeries = countSamples(body);
+    return { contentType: this.registry.contentType, body, failures };
+  }
+
+  /** Drop every series of a source that was removed from the config (call it with store.dropSource). */
+  forgetSource(source: string): void {
+    this.series.forget(source);
+    this.girar.rebuildSource(source);
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+
+  private onTask(change: TaskChange): void {
+    // The store calls listeners in the middle of applying a poll: never let a metrics bug fail it.
+    this.guard(METRICS.taskTransitions.name, change, () => this.tasks.onTask(change));
+    this.guard(METRICS.girarArchBuilds.name, change, () => this.girar.onTask(change));
+  }
+
+  private guard(family: string, change: TaskChange, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.collectErrors.inc({ family });
+      this.deps.log?.warn({ err: error, family, source: change.event.source, seq: change.event.seq }, 'metrics: a task change was not counted');
+    }
+  }
+}
+
+/** prom-client default gauges whose `_total` suffix breaks the naming rules. */
+const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+
+const TABLE_ORDER = new Map(METRIC_DEFINITIONS.map((def, i) => [def.name, i]));
+
+/** Families in definitions-table order (as in docs/metrics.md), then process metrics. */
+function inTableOrder<T extends { name: string }>(metrics: T[]): T[] {
+  const rank = (m: T) => TABLE_ORDER.get(m.name) ?? TABLE_ORDER.size;
+  return [...metrics].sort((a, b) => rank(a) - rank(b));
+}
+
+function countSamples(body: string): number {
+  let n = 0;
+  for (const line of body.split('\n')) if (line !== '' && !line.startsWith('#')) n += 1;
+  return n;
+}

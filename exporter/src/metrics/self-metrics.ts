@@ -1,0 +1,22 @@
+/** The exporter's own state: version, store size, event position, SSE clients, last response size. */
+import type { Counter } from 'prom-client';
+import type { Store } from '../store/store.js';
+import { makeCounter, makeGauge, type FamilyContext } from './factory.js';
+
+export interface SelfMetricsDeps {
+  store: Store;
+  version: string;
+  sseClients?: () => number;
+  /** Samples in the previous /metrics response. */
+  lastSeries: () => number;
+}
+
+/** Registers the self-metrics; returns the collect-error counter the renderer feeds. */
+export function registerSelfMetrics(ctx: FamilyContext, deps: SelfMetricsDeps): Counter<'family'> {
+  makeGauge(ctx, 'exporterBuildInfo').set({ version: deps.version }, 1);
+  makeGauge(ctx, 'exporterStoreTasks', (g) => g.set(deps.store.taskCount));
+  makeGauge(ctx, 'exporterEventsLastSeq', (g) => g.set(deps.store.events.lastSeq));
+  makeGauge(ctx, 'exporterSseClients', (g) => g.set(deps.sseClients?.() ?? 0));
+  makeGauge(ctx, 'exporterScrapeSeries', (g) => g.set(deps.lastSeries()));
+  return makeCounter(ctx, 'exporterCollectErrors');
+}

@@ -1,0 +1,72 @@
+/**
+ * Per-source health families, read from the runner's health at scrape; poll counts and durations
+ * observed through `PollObserver`; upstream request counts through `RequestRecorder`.
+ */
+import type { HealthProvider, SourceHealth } from '../sources/health.js';
+import type { RequestRecorder } from '../sources/http.js';
+import type { KeyOfType } from './definitions.js';
+import { makeGauge, SourceCounter, SourceHistogram, type FamilyContext, type SourceSeries } from './factory.js';
+
+type HealthGaugeKey = Extract<
+  KeyOfType<'gauge'>,
+  'sourceUp' | 'sourceLastSuccess' | 'sourceLastPoll' | 'sourcePollInterval' | 'sourceConsecutiveFailures' | 'sourceStreamConnected' | 'sourceUpstreamCache'
+>;
+
+/** One number per source from its health, or undefined to leave the source out. */
+const HEALTH_VALUES: Record<HealthGaugeKey, (h: SourceHealth) => number | undefined> = {
+  sourceUp: (h) => (h.up ? 1 : 0),
+  sourceLastSuccess: (h) => seconds(h.lastSuccessAt),
+  sourceLastPoll: (h) => seconds(h.lastPollAt),
+  sourcePollInterval: (h) => h.intervalSeconds,
+  sourceConsecutiveFailures: (h) => h.consecutiveFailures,
+  sourceStreamConnected: (h) => (h.streamConnected === undefined ? undefined : h.streamConnected ? 1 : 0),
+  sourceUpstreamCache: (h) => {
+    const age = h.upstream?.cacheAgeSeconds;
+    const at = seconds(h.lastSuccessAt);
+    return age === undefined || at === undefined || !Number.isFinite(age) ? undefined : at - age;
+  },
+};
+
+/** Codes kept as they are; anything else is counted as `other`. */
+const REQUEST_CODE = /^([1-5]\d\d|error|timeout)$/;
+
+export class SourceMetrics {
+  private readonly pollDuration: SourceHistogram<'sourcePollDuration'>;
+  private readonly polls: SourceCounter<'sourcePolls'>;
+  private readonly requests: SourceCounter<'upstreamRequests'>;
+
+  constructor(ctx: FamilyContext, health: HealthProvider, series: SourceSeries) {
+    for (const key of Object.keys(HEALTH_VALUES) as HealthGaugeKey[]) {
+      const value = HEALTH_VALUES[key];
+      makeGauge(ctx, key, (g) => {
+        g.reset();
+        for (const h of health.health()) {
+          const v = value(h);
+          if (v !== undefined && Number.isFinite(v)) g.set({ source: h.name, kind: h.kind }, v);
+        }
+      });
+    }
+    makeGauge(ctx, 'sourceInfo', (g) => {
+      g.reset();
+      for (const h of health.health()) g.set({ source: h.name, kind: h.kind, upstream_version: h.upstream?.version ?? '' }, 1);
+    });
+    this.pollDuration = new SourceHistogram(ctx, 'sourcePollDuration', series);
+    this.polls = new SourceCounter(ctx, 'sourcePolls', series);
+    this.requests = new SourceCounter(ctx, 'upstreamRequests', series);
+  }
+
+  pollFinished(source: string, kind: string, secondsTaken: number, ok: boolean): void {
+    if (Number.isFinite(secondsTaken) && secondsTaken >= 0) this.pollDuration.observe({ source, kind }, secondsTaken);
+    // Both results exist from the first poll on, so rate() and absent-free alerts work.
+    this.polls.inc({ source, kind, result: ok ? 'ok' : 'error' });
+    this.polls.inc({ source, kind, result: ok ? 'error' : 'ok' }, 0);
+  }
+
+  requestRecorder(source: string): RequestRecorder {
+    return (code) => this.requests.inc({ source, code: REQUEST_CODE.test(code) ? code : 'other' });
+  }
+}
+
+function seconds(ms: number | undefined): number | undefined {
+  return ms === undefined ? undefined : ms / 1000;
+}

@@ -1,0 +1,69 @@
+/**
+ * Generic task families: current counts per group (read from the store's groups at scrape),
+ * and counters/histograms fed by the task changes the store observes.
+ */
+import { TERMINAL_PHASES, type Phase } from '../model/task.js';
+import type { Store, TaskChange } from '../store/store.js';
+import { makeGauge, SourceCounter, SourceHistogram, type FamilyContext, type SourceSeries } from './factory.js';
+
+/** Phases whose groups export the time their oldest member entered its state. */
+const WAITING_PHASES: ReadonlySet<Phase> = new Set<Phase>(['queued', 'running', 'blocked']);
+
+export class TaskMetrics {
+  private readonly transitions: SourceCounter<'taskTransitions'>;
+  private readonly finished: SourceCounter<'tasksFinished'>;
+  private readonly duration: SourceHistogram<'taskDuration'>;
+  private readonly queueWait: SourceHistogram<'taskQueueWait'>;
+
+  constructor(ctx: FamilyContext, store: Store, series: SourceSeries) {
+    makeGauge(ctx, 'tasks', (g) => {
+      g.reset();
+      for (const group of store.taskGroups()) {
+        g.set({ source: group.source, kind: group.kind, repo: group.repo, state: group.state, phase: group.phase }, group.keys.size);
+      }
+    });
+    makeGauge(ctx, 'taskOldestState', (g) => {
+      g.reset();
+      for (const group of store.taskGroups()) {
+        if (!WAITING_PHASES.has(group.phase)) continue;
+        let oldest = Number.POSITIVE_INFINITY;
+        for (const key of group.keys) {
+          const since = store.getEntry(key)?.task.stateSince;
+          const ms = since === undefined ? Number.NaN : Date.parse(since);
+          if (ms < oldest) oldest = ms;
+        }
+        if (Number.isFinite(oldest)) g.set({ source: group.source, kind: group.kind, repo: group.repo, state: group.state }, oldest / 1000);
+      }
+    });
+    this.transitions = new SourceCounter(ctx, 'taskTransitions', series);
+    this.finished = new SourceCounter(ctx, 'tasksFinished', series);
+    this.duration = new SourceHistogram(ctx, 'taskDuration', series);
+    this.queueWait = new SourceHistogram(ctx, 'taskQueueWait', series);
+  }
+
+  /** Count what one observed change says; first sightings and removals count nothing. */
+  onTask({ event, prev, next }: TaskChange): void {
+    if (event.type !== 'task_updated' || !prev || !next) return;
+    const { source, kind } = next;
+    const repo = next.repo ?? '';
+    if (prev.state !== next.state) {
+      this.transitions.inc({ source, kind, from_state: prev.state, to_state: next.state });
+    }
+    if (TERMINAL_PHASES.has(next.phase) && !TERMINAL_PHASES.has(prev.phase)) {
+      this.finished.inc({ source, kind, repo, phase: next.phase });
+      const seconds = secondsBetween(next.started, next.finished);
+      if (seconds !== undefined) this.duration.observe({ source, kind, repo, phase: next.phase }, seconds);
+    }
+    if (prev.phase === 'queued' && next.phase === 'running') {
+      const seconds = secondsBetween(prev.stateSince, event.at);
+      if (seconds !== undefined) this.queueWait.observe({ source, kind, repo }, seconds);
+    }
+  }
+}
+
+/** Seconds from one ISO time to a later one; undefined when either is unknown or the order is wrong (clock skew). */
+function secondsBetween(from: string | undefined, to: string | undefined): number | undefined {
+  if (from === undefined || to === undefined) return undefined;
+  const seconds = (Date.parse(to) - Date.parse(from)) / 1000;
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}

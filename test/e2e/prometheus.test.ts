@@ -1,0 +1,92 @@
+/**
+ * End to end: a fake taskoteka (the girar simulator, on loopback) -> the real exporter process
+ * -> a real Prometheus scraping it. Asserts through Prometheus's HTTP API.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GirarSimulator, type SimTaskSpec } from '../../exporter/src/sources/girar/simulator.js';
+import { waitUntil } from '../../exporter/src/util/wait-until.js';
+import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
+import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { requireTool } from '../support/tools.js';
+
+const prometheusBin = requireTool('prometheus', 'prometheus');
+const promtoolBin = requireTool('promtool', 'prometheus');
+
+const gear = (pkg: string, build?: Record<string, string>) => ({ type: 'repo' as const, userid: 'rider', dir: `/gears/${pkg[0]}/${pkg}.git`, tag_name: '1.0-alt1', pkgname: pkg, ...(build ? { build } : {}) });
+const TASKS: SimTaskSpec[] = [
+  { id: 411555, state: 'BUILDING', repo: 'p11', owner: 'rider', try: 2, iter: 1, subtasks: { '100': gear('pdal', { x86_64: 'built' }), '200': gear('grass') } },
+  { id: 411556, state: 'BUILDING', repo: 'p11', owner: 'lav', try: 1, iter: 1, subtasks: { '100': gear('libcurl') } },
+  { id: 411557, state: 'BUILDING', repo: 'p11', owner: 'zerg', try: 1, iter: 1, subtasks: { '100': gear('qgis') } },
+  { id: 411543, state: 'EPERM', repo: 'sisyphus', owner: 'zerg', try: 1, iter: 1, subtasks: { '300': gear('nvidia', { x86_64: 'built', i586: 'excluded' }) } },
+  { id: 411469, state: 'EPERM', repo: 'sisyphus', owner: 'lav', try: 2, iter: 1, subtasks: { '100': gear('libcurl4-gnutls', { x86_64: 'built' }) } },
+  { id: 389466, state: 'DONE', repo: 'sisyphus', owner: 'grenka', try: 85, iter: 1, subtasks: { '1': gear('python3', { x86_64: 'swept', i586: 'swept', aarch64: 'swept' }) } },
+];
+
+describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', () => {
+  let sim: GirarSimulator;
+  let exporter: ExporterProcess;
+  let prom: PrometheusServer;
+  let dir: string;
+
+  const value = async (promql: string): Promise<number | undefined> => (await prom.query(promql))[0]?.value;
+
+  beforeAll(async () => {
+    sim = new GirarSimulator({ warmupSteps: 0, heartbeatMs: 1000 });
+    sim.setTasks(TASKS);
+    const upstream = await sim.listen();
+    dir = await mkdtemp(join(tmpdir(), 'buildscope-e2e-'));
+    const config = join(dir, 'buildscope.yaml');
+    await writeFile(config, ['sources:', '  - name: e2e', '    kind: girar', `    url: ${upstream}`, '    interval: 1s', '    timeout: 3s', ''].join('\n'));
+    exporter = await startExporter([`--config.file=${config}`, '--log.level=warn']);
+    await waitUntil(async () => (await fetch(`${exporter.url}/-/ready`)).ok, { timeoutMs: 15_000, what: 'exporter readiness' });
+    prom = await startPrometheus(prometheusBin as string, { targets: [new URL(exporter.url).host], scrapeInterval: '1s' });
+  }, 60_000);
+
+  afterAll(async () => {
+    await prom?.stop();
+    const code = await exporter?.stop();
+    await sim?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+    expect(code).toBe(0);
+  });
+
+  it('Prometheus scrapes buildfarm_tasks and buildfarm_source_up with the upstream values', async () => {
+    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e",kind="girar"}')) === 1, { timeoutMs: 20_000, what: 'source_up == 1 in Prometheus' });
+    await waitUntil(async () => (await value('buildfarm_tasks{source="e2e",repo="p11",state="BUILDING"}')) === 3, { timeoutMs: 10_000, what: 'three BUILDING p11 tasks' });
+    expect(await value('buildfarm_tasks{source="e2e",repo="sisyphus",state="EPERM",phase="blocked"}')).toBe(2);
+    expect(await value('sum(buildfarm_tasks{source="e2e"})')).toBe(6);
+    expect(await value('buildfarm_girar_subtask_arch_builds{source="e2e",repo="sisyphus",arch="i586",status="excluded"}')).toBe(1);
+    expect(await value('up{job="buildscope"}')).toBe(1);
+  });
+
+  it('follows a state change: gauges move and the transition is counted', async () => {
+    sim.updateTask(411556, { state: 'FAILED' });
+    await waitUntil(async () => (await value('buildfarm_tasks{source="e2e",repo="p11",state="BUILDING"}')) === 2, { timeoutMs: 15_000, what: 'BUILDING p11 down to 2' });
+    await waitUntil(async () => (await value('buildfarm_task_transitions_total{source="e2e",from_state="BUILDING",to_state="FAILED"}')) === 1, { timeoutMs: 10_000, what: 'the BUILDING -> FAILED transition counted' });
+    expect(await value('buildfarm_tasks_finished_total{source="e2e",repo="p11",phase="failed"}')).toBe(1);
+  });
+
+  it('marks the source down on upstream errors and keeps serving the last good state', async () => {
+    sim.setFault('http500');
+    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e"}')) === 0, { timeoutMs: 20_000, what: 'source_up == 0 in Prometheus' });
+    expect(await value('buildfarm_tasks{source="e2e",repo="p11",state="BUILDING"}')).toBe(2);
+    expect(await value('up{job="buildscope"}')).toBe(1);
+    const sources = (await (await fetch(`${exporter.url}/api/v1/sources`)).json()) as { sources: { name: string; up: boolean; last_error: { code: string; status?: number } | null }[] };
+    expect(sources.sources[0]).toMatchObject({ name: 'e2e', up: false, last_error: { code: 'http', status: 500 } });
+    sim.setFault(null);
+    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e"}')) === 1, { timeoutMs: 30_000, what: 'recovery' });
+  });
+
+  it('serves an exposition that passes promtool check metrics', async () => {
+    const body = await (await fetch(`${exporter.url}/metrics`)).text();
+    const file = join(dir, 'metrics.txt');
+    await writeFile(file, body);
+    const { stdout, stderr } = await promisify(execFile)('sh', ['-c', `${promtoolBin} check metrics < ${file}`]);
+    expect(`${stdout}${stderr}`.trim()).toBe('');
+  });
+});

@@ -44,7 +44,7 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
   // the health provider is bound late, through a closure.
   let runners: SourceRunners | undefined;
   const health = { health: () => runners?.health() ?? [] };
-  const metrics = new ExporterMetrics({ store, health, version: VERSION, sseClients: () => sseStats().clients });
+  const metrics = new ExporterMetrics({ store, health, version: VERSION, sseClients: () => sseStats().clients, refreshSeconds: refreshText(config), log: options.log });
   runners = new SourceRunners(config.sources, {
     store,
     log: options.log,
@@ -67,6 +67,14 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
       store.close();
     },
   };
+}
+
+/** The "refreshed every N s" of metric HELP texts: the poll interval, or its range across sources. */
+function refreshText(config: AppConfig): number | string {
+  const intervals = [...new Set(config.sources.map((s) => s.intervalSeconds))].sort((a, b) => a - b);
+  if (intervals.length === 0) return 30;
+  if (intervals.length === 1) return intervals[0] as number;
+  return `${intervals[0]} to ${intervals[intervals.length - 1]}`;
 }
 
 export interface AppParts {

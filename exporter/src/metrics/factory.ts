@@ -8,7 +8,7 @@ import { METRICS, helpText, type KeyOfType, type LabelName } from './definitions
 export interface FamilyContext {
   registry: Registry;
   /** Poll interval quoted in HELP texts. */
-  refreshSeconds: number;
+  refreshSeconds: number | string;
 }
 
 /** A collect callback: reset the gauge, then set the current values. It may throw; the family is then skipped. */

@@ -30,7 +30,7 @@ export interface MetricsDeps {
   /** SSE clients connected now (the API module owns SSE). */
   sseClients?: () => number;
   /** Poll interval quoted in HELP texts ("refreshed every N s"); default 30, the config default. */
-  refreshSeconds?: number;
+  refreshSeconds?: number | string;
   /** Export prom-client's default process_* and nodejs_* metrics on the same registry (default true). */
   processMetrics?: boolean;
   log?: MetricsLog;

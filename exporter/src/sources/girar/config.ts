@@ -20,6 +20,7 @@ export const girarConfigSchema = Type.Object(
     }),
     url: Type.String({
       pattern: '^https?://[^\\s/?#]+[^\\s]*$',
+      errorMessage: 'expected an http:// or https:// URL of the taskoteka API',
       description: 'Base URL of the taskoteka API, e.g. https://git.altlinux.org/tasks/api',
     }),
     stream: Type.Boolean({
@@ -39,6 +40,7 @@ export const girarConfigSchema = Type.Object(
     }),
     headers: Type.Optional(
       Type.Record(Type.String({ pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }), Type.String(), {
+        additionalProperties: false,
         description: 'Extra request headers (e.g. Authorization for a reverse proxy). Treated as secrets: never logged.',
       }),
     ),

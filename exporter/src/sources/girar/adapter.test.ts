@@ -1,0 +1,250 @@
+import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Task } from '../../model/task.js';
+import { ManualClock } from '../../util/clock.js';
+import { SourceError, UpstreamHttpError } from '../errors.js';
+import { UpstreamHttp } from '../http.js';
+import type { RefreshHint, Snapshot, SourceAdapter } from '../source.js';
+import { parseGirarConfig } from './config.js';
+import { girarSource } from './index.js';
+import { GirarSimulator } from './simulator.js';
+
+const SECRET = 'Bearer s3cret-token';
+
+async function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function byId(tasks: Task[]): Map<string, Task> {
+  return new Map(tasks.map((t) => [t.id, t]));
+}
+
+function isDetail(t: Task | undefined): boolean {
+  return typeof t?.native === 'object' && t.native !== null && 'taskid' in t.native;
+}
+
+describe('girar source (taskoteka transport) against the simulator', () => {
+  let clock: ManualClock;
+  let sim: GirarSimulator;
+  let url: string;
+  let logLines: string[];
+
+  const detailRequests = () => sim.requests.filter((r) => /^\/tasks\/\d+/.test(r.path)).length;
+
+  function adapter(extra: Record<string, unknown> = {}): SourceAdapter {
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        logLines.push(chunk.toString());
+        cb();
+      },
+    });
+    const config = parseGirarConfig({ url, headers: { Authorization: SECRET }, ...extra });
+    return girarSource.create(config, { name: 'alt', log: pino({ level: 'debug' }, sink), clock, http: new UpstreamHttp() });
+  }
+
+  async function poll(a: SourceAdapter, signal = AbortSignal.timeout(5000)): Promise<Snapshot> {
+    const result = await a.poll(signal);
+    if (result.type !== 'snapshot') throw new Error('girar polls return snapshots');
+    return result;
+  }
+
+  beforeEach(async () => {
+    clock = new ManualClock();
+    sim = new GirarSimulator({ clock, seed: 3, heartbeatMs: 0 });
+    url = await sim.listen();
+    logLines = [];
+  });
+
+  afterEach(async () => {
+    await sim.close();
+  });
+
+  it('polls every task with its info.json detail and upstream info', async () => {
+    const a = adapter();
+    const snap = await poll(a);
+    const states = sim.states();
+    expect(snap.tasks).toHaveLength(states.size);
+    for (const t of snap.tasks) {
+      expect(t.state).toBe(states.get(Number(t.id)));
+      expect(isDetail(t)).toBe(true);
+      expect(t).toMatchObject({ source: 'alt', kind: 'girar', url: `https://git.altlinux.org/tasks/${t.id}/` });
+      expect(t.created).toMatch(/Z$/);
+      expect(t.stateSince).toBe(t.updated);
+    }
+    expect(snap.upstream).toEqual({ version: '1.5.0', cacheAgeSeconds: 0 });
+    expect(detailRequests()).toBe(states.size);
+    expect(sim.requests.every((r) => r.headers.authorization === SECRET)).toBe(true);
+    expect(snap.tasks.some((t) => t.archs.length > 0)).toBe(true);
+
+    // Nothing changed upstream: one list request, no detail requests.
+    const before = sim.requests.length;
+    expect((await poll(a)).tasks).toEqual(snap.tasks);
+    expect(sim.requests.length).toBe(before + 1);
+  });
+
+  it('picks up changes after a tick and fetches details only for changed tasks', async () => {
+    const a = adapter();
+    const first = byId((await poll(a)).tasks);
+    const before = sim.states();
+    clock.advance(90_000);
+    let changed: number[] = [];
+    for (let i = 0; i < 20 && changed.length === 0; i++) {
+      sim.tick();
+      changed = [...sim.states()].filter(([id, s]) => before.get(id) !== s).map(([id]) => id);
+    }
+    expect(changed.length).toBeGreaterThan(0);
+    const requestsBefore = detailRequests();
+    const second = byId((await poll(a)).tasks);
+    for (const [id, state] of sim.states()) expect(second.get(String(id))?.state).toBe(state);
+    const fetched = detailRequests() - requestsBefore;
+    expect(fetched).toBeGreaterThanOrEqual(changed.length);
+    expect(fetched).toBeLessThan(first.size);
+    for (const id of changed) {
+      const t = second.get(String(id));
+      expect(isDetail(t)).toBe(true);
+      if (t?.state !== first.get(String(id))?.state) expect(Date.parse(t!.stateSince!)).toBeGreaterThan(Date.parse('2026-03-16T12:00:00Z'));
+    }
+  });
+
+  it('respects detail_budget, unfinished and newest tasks first, and fills in over the next polls', async () => {
+    const a = adapter({ detail_budget: 5, detail_concurrency: 2 });
+    const snap = await poll(a);
+    const total = sim.states().size;
+    expect(snap.tasks).toHaveLength(total);
+    expect(detailRequests()).toBe(5);
+    const detailed = snap.tasks.filter(isDetail);
+    expect(detailed).toHaveLength(5);
+    const notDone = snap.tasks.filter((t) => t.state !== 'DONE').map((t) => Number(t.id)).sort((x, y) => y - x);
+    expect(detailed.map((t) => Number(t.id)).sort((x, y) => y - x)).toEqual(notDone.slice(0, 5));
+    // List-only tasks still carry everything the list says.
+    const listOnly = snap.tasks.find((t) => !isDetail(t))!;
+    expect(listOnly).toMatchObject({ state: sim.states().get(Number(listOnly.id)) });
+    expect(listOnly.stateSince).toBeUndefined();
+
+    let polls = 1;
+    while (!(await poll(a)).tasks.every(isDetail)) polls++;
+    expect(polls + 1).toBe(Math.ceil(total / 5));
+    expect(detailRequests()).toBe(total);
+  });
+
+  it('keeps the previous detail when a detail fetch fails, and logs it at debug without secrets', async () => {
+    const a = adapter();
+    const first = byId((await poll(a)).tasks);
+    const [id] = [...sim.states()].find(([, s]) => s === 'DONE')!;
+    const old = first.get(String(id))!;
+    sim.updateTask(id, { message: 'a changed message', updated: Date.parse(old.updated!) / 1000 });
+    sim.setFault({ kind: 'http500', on: 'detail' });
+    const t = byId((await poll(a)).tasks).get(String(id))!;
+    expect(t.message).toBe('a changed message');
+    expect(t.stateSince).toBe(old.stateSince);
+    expect(t.archs).toEqual(old.archs);
+    expect(t.attrs?.shared).toBe(old.attrs?.shared);
+    const line = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.taskId === String(id));
+    expect(line).toMatchObject({ level: 20, err: expect.stringMatching(/HTTP 500/) as string });
+    expect(logLines.join('\n')).not.toMatch(/s3cret/);
+
+    sim.setFault(null);
+    const healed = byId((await poll(a)).tasks).get(String(id))!;
+    expect(isDetail(healed)).toBe(true);
+    expect((healed.native as { message: string }).message).toBe('a changed message');
+  });
+
+  it('fails the poll when the list fails, with a typed error and no secrets', async () => {
+    const a = adapter();
+    sim.setFault({ kind: 'http429', on: 'list', retryAfterSeconds: 12 });
+    const err = await a.poll(AbortSignal.timeout(5000)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamHttpError);
+    expect(err).toMatchObject({ status: 429, retryAfterSeconds: 12 });
+    expect((err as Error).message).not.toMatch(/s3cret/);
+    sim.setFault({ kind: 'slow', delayMs: 10_000, on: 'detail' });
+    const timeout = await a.poll(AbortSignal.timeout(200)).catch((e: unknown) => e);
+    expect(timeout).toBeInstanceOf(SourceError);
+    expect((timeout as SourceError).code).toBe('timeout');
+  });
+
+  it('stream() notifies on task events, ignores heartbeats and returns on reconnect', async () => {
+    await sim.close();
+    sim = new GirarSimulator({ clock, heartbeatMs: 5, warmupSteps: 0 });
+    sim.setTasks([
+      { id: 1, state: 'AWAITING' },
+      { id: 2, state: 'DONE' },
+    ]);
+    url = await sim.listen();
+    const a = adapter();
+    const hints: RefreshHint[] = [];
+    const done = a.stream!(AbortSignal.timeout(5000), (h) => hints.push(h));
+    await waitUntil(() => sim.sseClients === 1, 'the SSE subscription');
+    await waitUntil(() => sim.heartbeatsSent >= 3, 'three heartbeats');
+    sim.updateTask(1, { state: 'BUILDING' });
+    sim.removeTask(2);
+    sim.addTask({ id: 3, state: 'NEW' });
+    await waitUntil(() => hints.length >= 3, 'three hints');
+    sim.disconnectStreams('slow consumer');
+    await expect(done).resolves.toBeUndefined();
+    // Events arrive in order, so the heartbeats sent before them were read and ignored.
+    expect(hints).toEqual([{ taskIds: ['1'] }, { taskIds: ['2'] }, { taskIds: ['3'] }]);
+  });
+
+  it('stream() rejects with a typed error when taskoteka refuses the subscription', async () => {
+    await sim.close();
+    sim = new GirarSimulator({ clock, heartbeatMs: 0, warmupSteps: 0, maxSseConnections: 0 });
+    url = await sim.listen();
+    await expect(adapter().stream!(AbortSignal.timeout(5000), () => {})).rejects.toMatchObject({ code: 'http', status: 503 });
+  });
+
+  it('has no stream() when stream: false', () => {
+    expect(adapter({ stream: false }).stream).toBeUndefined();
+  });
+
+  it('refresh() returns changed tasks and reports removed ones', async () => {
+    const a = adapter();
+    const first = byId((await poll(a)).tasks);
+    const [gone, kept] = [...sim.states().keys()] as [number, number];
+    sim.removeTask(gone);
+    sim.updateTask(kept, { state: 'FAILED', aborted_by: 'rider' });
+    const delta = await a.refresh!({ taskIds: [String(gone), String(kept), String(kept)] }, AbortSignal.timeout(5000));
+    expect(delta.removedTaskIds).toEqual([String(gone)]);
+    expect(delta.tasks).toHaveLength(1);
+    const t = delta.tasks![0]!;
+    expect(t).toMatchObject({ id: String(kept), state: 'FAILED', phase: 'failed', attrs: { aborted_by: 'rider' } });
+    // `created` exists only in list items: the refresh keeps it from the last poll.
+    expect(t.created).toBe(first.get(String(kept))?.created);
+    expect(t.finished).toBe(t.updated);
+  });
+
+  it('refresh() fails only when it learnt nothing', async () => {
+    const a = adapter();
+    await poll(a);
+    sim.setFault({ kind: 'http500', on: 'detail' });
+    const id = [...sim.states().keys()][0];
+    await expect(a.refresh!({ taskIds: [String(id)] }, AbortSignal.timeout(5000))).rejects.toMatchObject({ status: 500 });
+  });
+
+  it('demo() serves a simulator that its own config block can poll, and closes it', async () => {
+    const demo = await girarSource.demo!({ log: pino({ level: 'silent' }), clock });
+    try {
+      expect(demo.config).toEqual({ transport: 'taskoteka', url: demo.url });
+      expect(demo.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const a = girarSource.create(parseGirarConfig(demo.config), { name: 'demo-girar', log: pino({ level: 'silent' }), clock, http: new UpstreamHttp() });
+      const snap = await poll(a);
+      expect(snap.tasks.length).toBeGreaterThan(30);
+      expect(new Set(snap.tasks.map((t) => t.phase)).size).toBeGreaterThan(2);
+    } finally {
+      await demo.close();
+    }
+    await expect(fetch(`${demo.url}/health`)).rejects.toThrow();
+  });
+
+  it('forgets tasks the upstream no longer lists', async () => {
+    const a = adapter();
+    await poll(a);
+    sim.setTasks([{ id: 7, state: 'AWAITING', owner: 'lav', subtasks: { '100': { type: 'repo', dir: '/gears/a/a.git', userid: 'lav' } } }]);
+    const snap = await poll(a);
+    expect(snap.tasks.map((t) => [t.id, t.state, t.owner])).toEqual([['7', 'AWAITING', 'lav']]);
+  });
+});

@@ -43,7 +43,7 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
     const config = join(dir, 'buildscope.yaml');
     await writeFile(config, ['sources:', '  - name: e2e', '    kind: girar', `    url: ${upstream}`, '    interval: 1s', '    timeout: 3s', ''].join('\n'));
     exporter = await startExporter([`--config.file=${config}`, '--log.level=warn']);
-    await waitUntil(async () => (await fetch(`${exporter.url}/-/ready`)).ok, { timeoutMs: 15_000, what: 'exporter readiness' });
+    await waitUntil(async () => (await fetch(`${exporter.url}/-/ready`)).ok, 15_000, { what: 'exporter readiness' });
     prom = await startPrometheus(prometheusBin as string, { targets: [new URL(exporter.url).host], scrapeInterval: '1s' });
   }, 60_000);
 
@@ -56,8 +56,8 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
   });
 
   it('Prometheus scrapes buildfarm_tasks and buildfarm_source_up with the upstream values', async () => {
-    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e",kind="girar"}')) === 1, { timeoutMs: 20_000, what: 'source_up == 1 in Prometheus' });
-    await waitUntil(async () => (await value('buildfarm_tasks{source="e2e",repo="p11",state="BUILDING"}')) === 3, { timeoutMs: 10_000, what: 'three BUILDING p11 tasks' });
+    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e",kind="girar"}')) === 1, 20_000, { what: 'source_up == 1 in Prometheus' });
+    await waitUntil(async () => (await value('buildfarm_tasks{source="e2e",repo="p11",state="BUILDING"}')) === 3, 10_000, { what: 'three BUILDING p11 tasks' });
     expect(await value('buildfarm_tasks{source="e2e",repo="sisyphus",state="EPERM",phase="blocked"}')).toBe(2);
     expect(await value('sum(buildfarm_tasks{source="e2e"})')).toBe(6);
     expect(await value('buildfarm_girar_subtask_arch_builds{source="e2e",repo="sisyphus",arch="i586",status="excluded"}')).toBe(1);
@@ -66,20 +66,20 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
 
   it('follows a state change: gauges move and the transition is counted', async () => {
     sim.updateTask(411556, { state: 'FAILED' });
-    await waitUntil(async () => (await value('buildfarm_tasks{source="e2e",repo="p11",state="BUILDING"}')) === 2, { timeoutMs: 15_000, what: 'BUILDING p11 down to 2' });
-    await waitUntil(async () => (await value('buildfarm_task_transitions_total{source="e2e",from_state="BUILDING",to_state="FAILED"}')) === 1, { timeoutMs: 10_000, what: 'the BUILDING -> FAILED transition counted' });
+    await waitUntil(async () => (await value('buildfarm_tasks{source="e2e",repo="p11",state="BUILDING"}')) === 2, 15_000, { what: 'BUILDING p11 down to 2' });
+    await waitUntil(async () => (await value('buildfarm_task_transitions_total{source="e2e",from_state="BUILDING",to_state="FAILED"}')) === 1, 10_000, { what: 'the BUILDING -> FAILED transition counted' });
     expect(await value('buildfarm_tasks_finished_total{source="e2e",repo="p11",phase="failed"}')).toBe(1);
   });
 
   it('marks the source down on upstream errors and keeps serving the last good state', async () => {
     sim.setFault('http500');
-    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e"}')) === 0, { timeoutMs: 20_000, what: 'source_up == 0 in Prometheus' });
+    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e"}')) === 0, 20_000, { what: 'source_up == 0 in Prometheus' });
     expect(await value('buildfarm_tasks{source="e2e",repo="p11",state="BUILDING"}')).toBe(2);
     expect(await value('up{job="buildscope"}')).toBe(1);
     const sources = (await (await fetch(`${exporter.url}/api/v1/sources`)).json()) as { sources: { name: string; up: boolean; last_error: { code: string; status?: number } | null }[] };
     expect(sources.sources[0]).toMatchObject({ name: 'e2e', up: false, last_error: { code: 'http', status: 500 } });
     sim.setFault(null);
-    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e"}')) === 1, { timeoutMs: 30_000, what: 'recovery' });
+    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e"}')) === 1, 30_000, { what: 'recovery' });
   });
 
   it('serves an exposition that passes promtool check metrics', async () => {

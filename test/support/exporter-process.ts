@@ -30,7 +30,7 @@ export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {})
         if (child.exitCode !== null) throw new Error(`exporter exited with ${child.exitCode}`);
         return /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1];
       },
-      { timeoutMs: 20_000, what: 'the exporter to print where it listens' },
+      20_000, { what: 'the exporter to print where it listens' },
     );
     return { url, stdout: () => out, stderr: () => err, stop };
   } catch (e) {

@@ -45,7 +45,7 @@ export async function startPrometheus(binary: string, options: { targets: string
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitUntil(async () => child.exitCode === null && (await fetch(`${url}/-/ready`)).ok, { timeoutMs: 30_000, what: `Prometheus on ${url} to be ready` });
+    await waitUntil(async () => child.exitCode === null && (await fetch(`${url}/-/ready`)).ok, 30_000, { what: `Prometheus on ${url} to be ready` });
   } catch (err) {
     await stop();
     throw new Error(`${(err as Error).message}\nprometheus output:\n${output}`);

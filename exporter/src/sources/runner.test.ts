@@ -100,14 +100,14 @@ describe('SourceRunner', () => {
     adapter.answers.push(async () => ({ type: 'snapshot', tasks: [] }));
     const { r } = runner(adapter, store);
     r.start();
-    await waitUntil(() => adapter.streamNotify, { what: 'stream connect' });
+    await waitUntil(() => adapter.streamNotify, 5000, { what: 'stream connect' });
     expect(r.health.streamConnected).toBe(true);
     adapter.streamNotify?.({ taskIds: ['5'] });
     adapter.streamNotify?.({ taskIds: ['6', '5'] });
-    await waitUntil(() => store.getTask('alt', '6'), { what: 'refreshed task' });
+    await waitUntil(() => store.getTask('alt', '6'), 5000, { what: 'refreshed task' });
     expect(adapter.refreshed.flat().sort()).toEqual(['5', '6']);
     adapter.streamEnd?.();
-    await waitUntil(() => adapter.streamConnects === 2, { what: 'reconnect', timeoutMs: 5000 });
+    await waitUntil(() => adapter.streamConnects === 2, 5000, { what: 'reconnect' });
     await r.stop();
     expect(r.health.streamConnected).toBe(false);
   });

@@ -138,6 +138,12 @@ export class Store {
     return runTaskQuery(this.queryContext(), { ...query, summarizeBy: field }).summary ?? [];
   }
 
+  /** Like summarize, plus how many tasks matched (a task with several archs counts once). */
+  summarizeWithTotal(field: IndexedField, query: TaskQuery): { total: number; rows: SummaryRow[] } {
+    const { result, summary } = runTaskQuery(this.queryContext(), { ...query, summarizeBy: field });
+    return { total: result.total, rows: summary ?? [] };
+  }
+
   /** Distinct values of a field over all held tasks, with counts. */
   distinct(field: IndexedField): Map<string, number> {
     return this.index.values(field);

@@ -11,6 +11,7 @@ export interface WaitUntilOptions {
 }
 
 export async function waitUntil<T>(condition: () => T | Promise<T>, timeoutMs = 5000, options: WaitUntilOptions = {}): Promise<NonNullable<T>> {
+  if (!Number.isFinite(timeoutMs) || timeoutMs < 0) throw new TypeError(`waitUntil: timeoutMs must be a non-negative number, got ${String(timeoutMs)}`);
   const interval = options.intervalMs ?? 5;
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;

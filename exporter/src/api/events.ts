@@ -1,0 +1,184 @@
+/**
+ * `GET /api/v1/events`: the change events of the store as Server-Sent Events. `id:` is the event
+ * seq; `Last-Event-ID` (or `last_event_id`) replays what a client missed, or sends `reset` when
+ * that is no longer possible; filters by source and type; per-IP and global connection limits;
+ * heartbeats; slow clients and old connections are told to reconnect.
+ */
+import type { OutgoingHttpHeaders } from 'node:http';
+import { Type } from '@sinclair/typebox';
+import { CHANGE_EVENT_TYPES, type ChangeEvent, type ChangeEventType } from '../model/events.js';
+import { systemClock } from '../util/clock.js';
+import { ClientIpResolver } from './client-ip.js';
+import type { ApiDeps, ApiInstance } from './deps.js';
+import { ApiError, badRequest } from './errors.js';
+import { ALL, ListParam, rejectUnknownQuery, splitEnumList, splitList } from './params.js';
+import { ErrorSchema } from './schemas.js';
+import { RETRY_MS, SseSession, type SseCounters } from './sse-session.js';
+
+/** Live SSE figures for the exporter's self-metrics. */
+export interface SseStats {
+  /** Open event-stream connections. */
+  clients: number;
+  /** Change events sent to clients since start (replays included). */
+  sent: number;
+  /** Clients told to reconnect because they read too slowly. */
+  dropped_slow: number;
+}
+
+const totals: SseCounters & { clients: number } = { clients: 0, sent: 0, dropped_slow: 0 };
+
+/** Current SSE figures of this process (summed over every registered API; a snapshot copy). */
+export function sseStats(): SseStats {
+  return { clients: totals.clients, sent: totals.sent, dropped_slow: totals.dropped_slow };
+}
+
+/** Open SSE sessions of one API instance, by client IP, with the connection limits. */
+class SseHub {
+  readonly sessions = new Set<SseSession>();
+  private readonly perIp = new Map<string, number>();
+
+  constructor(
+    private readonly maxConnections: number,
+    private readonly maxPerIp: number,
+  ) {}
+
+  admit(ip: string): void {
+    if (this.sessions.size >= this.maxConnections) {
+      throw new ApiError(503, `too many event-stream connections (the limit is ${this.maxConnections}); retry later`, { 'Retry-After': String(RETRY_MS / 1000) });
+    }
+    if ((this.perIp.get(ip) ?? 0) >= this.maxPerIp) {
+      throw new ApiError(429, `too many event-stream connections from ${ip} (the limit is ${this.maxPerIp} per client); close some or share one connection`, { 'Retry-After': String(RETRY_MS / 1000) });
+    }
+  }
+
+  add(ip: string, session: SseSession): void {
+    this.sessions.add(session);
+    this.perIp.set(ip, (this.perIp.get(ip) ?? 0) + 1);
+    totals.clients += 1;
+  }
+
+  remove(ip: string, session: SseSession): void {
+    if (!this.sessions.delete(session)) return;
+    const n = (this.perIp.get(ip) ?? 1) - 1;
+    if (n > 0) this.perIp.set(ip, n);
+    else this.perIp.delete(ip);
+    totals.clients -= 1;
+  }
+
+  endAll(reason: string): void {
+    for (const session of this.sessions) session.end(reason);
+  }
+}
+
+/** The resume position from the `Last-Event-ID` header (preferred: it is what EventSource sends on reconnect) or the query. */
+export function parseLastEventId(header: string | string[] | undefined, query: string | undefined): number | undefined {
+  const [raw, name] = header !== undefined ? [Array.isArray(header) ? header.join(',') : header, 'Last-Event-ID header'] : [query, 'query parameter "last_event_id"'];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const text = raw.trim();
+  if (!/^\d{1,15}$/.test(text)) {
+    throw badRequest(`${name} is ${JSON.stringify(raw)}, which is not an event id; give the id of the last event received (a non-negative integer) or leave it out`);
+  }
+  return Number(text);
+}
+
+function definedHeaders(headers: Record<string, number | string | string[] | undefined>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+function matcher(sources: string[] | undefined, types: ChangeEventType[] | undefined): (event: ChangeEvent) => boolean {
+  const s = sources ? new Set(sources) : undefined;
+  const t = types ? new Set<string>(types) : undefined;
+  return (event) => (s === undefined || s.has(event.source)) && (t === undefined || t.has(event.type));
+}
+
+export function registerEventRoutes(app: ApiInstance, deps: ApiDeps): void {
+  const cfg = deps.config.events;
+  const clock = deps.clock ?? systemClock;
+  const hub = new SseHub(cfg.max_connections, cfg.max_connections_per_ip);
+  const ips = new ClientIpResolver(cfg.ip_header, cfg.trusted_proxies);
+  const querystring = Type.Object(
+    {
+      source: ListParam('Only events of these sources. ALL = every source.'),
+      type: ListParam(`Only these event types: ${CHANGE_EVENT_TYPES.join(', ')}.`),
+      last_event_id: Type.Optional(Type.String({ description: 'Resume after this event id (for clients that cannot send the Last-Event-ID header)' })),
+    },
+    { additionalProperties: false },
+  );
+
+  app.addHook('preClose', async () => hub.endAll('server shutting down'));
+
+  app.get(
+    '/api/v1/events',
+    {
+      preValidation: rejectUnknownQuery(querystring),
+      schema: {
+        tags: ['events'],
+        summary: 'Live change events (Server-Sent Events)',
+        description:
+          'A text/event-stream of change events: `id: <seq>`, `event: <type>`, `data: <ChangeEvent JSON>` (schema ChangeEvent). ' +
+          'Resume with the Last-Event-ID header (or last_event_id): missed events are replayed; when they are no longer buffered (or the id is ahead of the newest event) ' +
+          '`event: reset` with data {"oldest_seq","last_seq","reason"} comes first: reload the state, then continue. ' +
+          `Heartbeats every ${cfg.heartbeatSeconds} s as \`event: heartbeat\` with Unix seconds. \`event: reconnect\` with {"reason"} ends the stream ` +
+          `(slow consumer: more than ${cfg.client_buffer} live events waiting for a full socket; max lifetime: ${cfg.maxLifetimeSeconds} s; server shutting down). ` +
+          `At most ${cfg.max_connections} connections (503 beyond) and ${cfg.max_connections_per_ip} per client IP (429 beyond).`,
+        querystring,
+        headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'Id of the last event received; sent by EventSource on reconnect' })) }),
+        response: {
+          200: { description: 'The event stream', content: { 'text/event-stream': { schema: Type.String() } } },
+          400: { ...ErrorSchema, description: 'Bad parameters' },
+          429: { ...ErrorSchema, description: 'Too many connections from this client IP' },
+          503: { ...ErrorSchema, description: 'Too many connections in all' },
+        },
+      },
+    },
+    (request, reply) => {
+      const sources = splitList('source', request.query.source);
+      const types = splitEnumList('type', request.query.type, CHANGE_EVENT_TYPES);
+      const lastId = parseLastEventId(request.headers['last-event-id'], request.query.last_event_id);
+      const ip = ips.resolve(request.socket.remoteAddress, request.headers);
+      hub.admit(ip);
+
+      reply.hijack();
+      const session = new SseSession(reply.raw, {
+        clientBuffer: cfg.client_buffer,
+        heartbeatMs: cfg.heartbeatSeconds * 1000,
+        maxLifetimeMs: cfg.maxLifetimeSeconds * 1000,
+        now: () => clock.now(),
+        counters: totals,
+        onClosed: () => hub.remove(ip, session),
+      });
+      hub.add(ip, session);
+      session.open(definedHeaders(reply.getHeaders()));
+
+      const wanted = matcher(sources?.includes(ALL) ? undefined : sources, types);
+      const log = deps.store.events;
+      if (lastId !== undefined) {
+        const replay = log.since(lastId);
+        if (replay.type === 'reset') {
+          const reason =
+            lastId > replay.lastSeq
+              ? `last event id ${lastId} is ahead of the newest event ${replay.lastSeq} (the exporter lost its journal?); reload the state and continue from here`
+              : `events after ${lastId} are no longer buffered (the oldest is ${replay.oldestSeq}); reload the state and continue from here`;
+          session.sendControl('reset', { oldest_seq: replay.oldestSeq, last_seq: replay.lastSeq, reason }, replay.lastSeq);
+        } else {
+          session.replay(replay.events.filter(wanted));
+        }
+      }
+      // Replay and subscribe run in one synchronous step: no event can slip in between.
+      const unsubscribe = log.subscribe((event) => {
+        if (!wanted(event)) return;
+        try {
+          session.sendEvent(event);
+        } catch (err) {
+          // A broken client must never break the store's apply loop.
+          request.log.warn({ err }, 'event stream write failed');
+          session.end('write failed');
+        }
+      });
+      session.onRelease(unsubscribe);
+      request.log.debug({ ip, sources, types, lastId }, 'event stream opened');
+    },
+  );
+}

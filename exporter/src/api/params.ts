@@ -1,0 +1,139 @@
+/**
+ * Query-parameter helpers shared by the routes: multi-valued lists (comma-separated and/or
+ * repeated), times (ISO 8601 or Unix seconds), string enums that document themselves in
+ * OpenAPI, and the check that rejects unknown parameters (typos like `stat=`).
+ */
+import { Type, type TArray, type TOptional, type TSchema, type TString, type TUnsafe } from '@sinclair/typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { badRequest } from './errors.js';
+
+/** A string parameter limited to a fixed list (a plain JSON-schema `enum`, so errors list the values). */
+export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+/** A multi-valued query parameter: `?state=A,B` and `?state=A&state=B` both give `[A, B]`. */
+export function ListParam(description: string): TOptional<TArray<TString>> {
+  return Type.Optional(Type.Array(Type.String(), { description: `${description} Comma-separated and/or repeated.` }));
+}
+
+/** The value meaning "no filter" in list parameters (and, for `state`, "no default states"). */
+export const ALL = 'ALL';
+
+/**
+ * Split a list parameter; undefined when absent. Empty items are an error: `state=` is more
+ * likely a broken template variable than a wish for no filter.
+ */
+export function splitList(name: string, raw: readonly string[] | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const values = raw.flatMap((part) => part.split(',')).map((v) => v.trim());
+  if (values.length === 0 || values.some((v) => v === '')) {
+    throw badRequest(`query parameter "${name}" has an empty value; give one or more comma-separated values, or leave it out`);
+  }
+  return [...new Set(values)];
+}
+
+/** Like splitList, and checks every value against the allowed ones. */
+export function splitEnumList<const T extends readonly string[]>(name: string, raw: readonly string[] | undefined, allowed: T): T[number][] | undefined {
+  const values = splitList(name, raw);
+  if (values === undefined) return undefined;
+  const bad = values.filter((v) => !allowed.includes(v));
+  if (bad.length > 0) {
+    throw badRequest(`query parameter "${name}" has unknown value${bad.length === 1 ? '' : 's'} ${bad.map((b) => `"${b}"`).join(', ')}; allowed values: ${allowed.join(', ')}`);
+  }
+  return values as T[number][];
+}
+
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+const UNIX_SECONDS = /^\d{1,11}(?:\.\d+)?$/;
+/** Unix seconds beyond this (year 5138) are almost surely milliseconds. */
+const MAX_UNIX_SECONDS = 1e11;
+
+/**
+ * Epoch milliseconds of an ISO 8601 time (UTC when it has no offset) or of Unix seconds;
+ * throws a 400 ApiError naming the parameter otherwise.
+ */
+export function parseTimeParam(name: string, raw: string): number {
+  const text = raw.trim();
+  if (/^\d+(?:\.\d+)?$/.test(text)) {
+    if (!UNIX_SECONDS.test(text) || Number(text) >= MAX_UNIX_SECONDS) {
+      throw badRequest(`query parameter "${name}" is ${JSON.stringify(raw)}, which looks like Unix milliseconds; give Unix seconds (Grafana: \${__from:date:seconds}) or an ISO 8601 time`);
+    }
+    return Math.round(Number(text) * 1000);
+  }
+  const m = ISO_8601.exec(text);
+  if (m) {
+    const part = (i: number): number => (m[i] === undefined ? 0 : Number(m[i]));
+    const [year, month, day, hour, minute, second] = [part(1), part(2), part(3), part(4), part(5), part(6)];
+    const fraction = m[7] ? Number(`0.${m[7]}`) * 1000 : 0;
+    const utc = Date.UTC(year, month - 1, day, hour, minute, second);
+    const check = new Date(utc);
+    const valid =
+      check.getUTCFullYear() === year &&
+      check.getUTCMonth() === month - 1 &&
+      check.getUTCDate() === day &&
+      check.getUTCHours() === hour &&
+      check.getUTCMinutes() === minute &&
+      check.getUTCSeconds() === second;
+    if (valid) return utc + Math.round(fraction) - offsetMs(m[8]);
+  }
+  throw badRequest(`query parameter "${name}" is ${JSON.stringify(raw)}, which is neither an ISO 8601 time (2026-03-16T12:00:00Z) nor Unix seconds (1773662400)`);
+}
+
+function offsetMs(zone: string | undefined): number {
+  if (zone === undefined || zone.toUpperCase() === 'Z') return 0;
+  const sign = zone.startsWith('-') ? -1 : 1;
+  const digits = zone.slice(1).replace(':', '');
+  return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
+}
+
+/** Names of the properties an object schema declares. */
+export function schemaKeys(schema: TSchema): string[] {
+  const props = (schema as { properties?: Record<string, unknown> }).properties;
+  return props ? Object.keys(props) : [];
+}
+
+/**
+ * A preValidation hook rejecting query parameters the route does not declare. (fastify's ajv
+ * runs with removeAdditional, so `additionalProperties: false` alone would drop them silently.)
+ */
+export function rejectUnknownQuery(querySchema: TSchema | undefined): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  const known = querySchema ? schemaKeys(querySchema) : [];
+  return async (request) => {
+    const query = request.query;
+    if (query === null || typeof query !== 'object') return;
+    const unknown = Object.keys(query).filter((k) => !known.includes(k));
+    if (unknown.length === 0) return;
+    const hints = unknown.map((u) => {
+      const guess = closest(u, known);
+      return guess ? `"${u}" (did you mean "${guess}"?)` : `"${u}"`;
+    });
+    const allowed = known.length > 0 ? `known parameters: ${known.join(', ')}` : 'this route takes no query parameters';
+    throw badRequest(`unknown query parameter${unknown.length === 1 ? '' : 's'} ${hints.join(', ')}; ${allowed}`);
+  };
+}
+
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c);
+    if (d < bestDistance) {
+      best = c;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j += 1) {
+      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length] as number;
+}

@@ -1,0 +1,191 @@
+/**
+ * One SSE client connection: frames, heartbeats, the lifetime limit, and backpressure. While the
+ * socket does not take more data (`write` returned false) live events queue up to a fixed number;
+ * one more and the client is told to reconnect and the response ends, so a slow client costs
+ * bounded memory. Everything it holds (store subscription, timers) is released the moment it ends.
+ */
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { ChangeEvent } from '../model/events.js';
+
+export interface SseCounters {
+  /** Change events handed to client sockets (replays included). */
+  sent: number;
+  /** Clients told to reconnect because they did not keep up. */
+  dropped_slow: number;
+}
+
+export interface SseSessionOptions {
+  /** Live events queued while the socket is not writable; one more ends the session. */
+  clientBuffer: number;
+  /** 0 = no heartbeats. */
+  heartbeatMs: number;
+  /** 0 = no lifetime limit. */
+  maxLifetimeMs: number;
+  /** Epoch ms, for the heartbeat's Unix seconds. */
+  now: () => number;
+  counters: SseCounters;
+  /** Called once, when the underlying response has closed. */
+  onClosed: () => void;
+}
+
+/** How long an ended response may wait for a stalled client to read its last bytes. */
+const END_GRACE_MS = 10_000;
+export const RETRY_MS = 3000;
+
+export const SSE_HEADERS = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache',
+  'X-Accel-Buffering': 'no',
+  Connection: 'keep-alive',
+} as const;
+
+export function eventFrame(event: ChangeEvent): string {
+  return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+export function controlFrame(name: string, data: unknown, id?: number): string {
+  return `${id === undefined ? '' : `id: ${id}\n`}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/** Something waiting for the socket: a change event (by reference, serialized when written) or a control frame. */
+type Pending = { event: ChangeEvent; live: boolean } | { frame: string };
+
+export class SseSession {
+  /** Waiting for 'drain', in order; `head` is the next to send (no O(n) shift). */
+  private queue: Pending[] = [];
+  private head = 0;
+  /** Live events in the queue: the ones `clientBuffer` limits. */
+  private liveQueued = 0;
+  private blocked = false;
+  private ended = false;
+  private readonly releases: (() => void)[] = [];
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly options: SseSessionOptions,
+  ) {}
+
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /**
+   * Send the headers (`extraHeaders` first: what hooks set on the reply before it was hijacked)
+   * and the preamble; start the heartbeat and the lifetime timer.
+   */
+  open(extraHeaders: OutgoingHttpHeaders = {}): void {
+    const { res, options } = this;
+    res.on('error', () => this.release());
+    res.once('close', () => {
+      this.release();
+      options.onClosed();
+    });
+    res.on('drain', () => {
+      this.blocked = false;
+      this.pump();
+    });
+    res.writeHead(200, { ...extraHeaders, ...SSE_HEADERS });
+    this.write(`retry: ${RETRY_MS}\n: connected\n\n`);
+    if (options.heartbeatMs > 0) {
+      const heartbeat = setInterval(() => {
+        if (!this.blocked && !this.ended) this.write(`event: heartbeat\ndata: ${Math.floor(options.now() / 1000)}\n\n`);
+      }, options.heartbeatMs);
+      heartbeat.unref();
+      this.onRelease(() => clearInterval(heartbeat));
+    }
+    if (options.maxLifetimeMs > 0) {
+      const lifetime = setTimeout(() => this.end('max lifetime'), options.maxLifetimeMs);
+      lifetime.unref();
+      this.onRelease(() => clearTimeout(lifetime));
+    }
+  }
+
+  /** Register something to undo when the session ends (e.g. a store unsubscribe). Runs at once if it already has. */
+  onRelease(release: () => void): void {
+    if (this.ended) release();
+    else this.releases.push(release);
+  }
+
+  /**
+   * Missed events to send first. They are references into the shared event log (bounded by its
+   * size), so they are not held to `clientBuffer`: a reconnecting client catches up at its own pace.
+   */
+  replay(events: readonly ChangeEvent[]): void {
+    if (this.ended) return;
+    for (const event of events) this.queue.push({ event, live: false });
+    this.pump();
+  }
+
+  /** A live event: written at once, queued while the socket is full, or the end of a client that fell too far behind. */
+  sendEvent(event: ChangeEvent): void {
+    if (this.ended) return;
+    if (!this.blocked && this.head === this.queue.length) {
+      this.writeEvent(event);
+      return;
+    }
+    if (this.liveQueued >= this.options.clientBuffer) {
+      this.options.counters.dropped_slow += 1;
+      this.end('slow consumer');
+      return;
+    }
+    this.queue.push({ event, live: true });
+    this.liveQueued += 1;
+  }
+
+  /** A non-event frame (reset), in order with the events. */
+  sendControl(name: string, data: unknown, id?: number): void {
+    if (this.ended) return;
+    this.queue.push({ frame: controlFrame(name, data, id) });
+    this.pump();
+  }
+
+  /** Tell the client to reconnect, then end the response. */
+  end(reason: string): void {
+    if (this.ended) return;
+    const stalled = this.blocked;
+    this.release();
+    if (this.res.writableEnded || this.res.destroyed) return;
+    this.res.end(controlFrame('reconnect', { reason }));
+    if (stalled) {
+      const grace = setTimeout(() => this.res.destroy(), END_GRACE_MS);
+      grace.unref();
+      this.res.once('close', () => clearTimeout(grace));
+    }
+  }
+
+  private pump(): void {
+    while (!this.ended && !this.blocked && this.head < this.queue.length) {
+      const item = this.queue[this.head] as Pending;
+      this.head += 1;
+      if ('frame' in item) {
+        this.write(item.frame);
+      } else {
+        if (item.live) this.liveQueued -= 1;
+        this.writeEvent(item.event);
+      }
+    }
+    if (this.head > 0) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  private writeEvent(event: ChangeEvent): void {
+    this.options.counters.sent += 1;
+    this.write(eventFrame(event));
+  }
+
+  private write(chunk: string): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
+    if (!this.res.write(chunk)) this.blocked = true;
+  }
+
+  private release(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.queue = [];
+    this.head = 0;
+    this.liveQueued = 0;
+    for (const release of this.releases.splice(0)) release();
+  }
+}

@@ -1,26 +1,12 @@
 /** Builders of model records for tests. */
 import type { Task } from '../model/task.js';
+import { girarPhase } from '../sources/girar/normalize.js';
 
 export function girarTask(partial: Partial<Task> & { id: string; state: string }, source = 'alt'): Task {
-  const phaseOf: Record<string, Task['phase']> = {
-    NEW: 'blocked',
-    AWAITING: 'queued',
-    POSTPONED: 'blocked',
-    BUILDING: 'running',
-    FAILING: 'running',
-    FAILED: 'failed',
-    EPERM: 'blocked',
-    TESTED: 'success',
-    SWEPT: 'success',
-    PENDING: 'queued',
-    COMMITTING: 'running',
-    DONE: 'success',
-    FAILURE: 'failed',
-  };
   return {
     source,
     kind: 'girar',
-    phase: phaseOf[partial.state] ?? 'unknown',
+    phase: girarPhase(partial.state),
     archs: [],
     subtasks: [],
     repo: 'sisyphus',

@@ -1,0 +1,93 @@
+/** The exporter's command line, run as a user runs it: node exporter/dist/main.js. */
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { MAIN_JS, startExporter } from './support/exporter-process.js';
+
+const run = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN_JS, ...args], { env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+};
+const testdata = fileURLToPath(new URL('../exporter/src/config/testdata/', import.meta.url));
+
+describe('buildscope-exporter CLI', () => {
+  it('--config.check prints OK for a valid file and exits 0 without starting', async () => {
+    const r = await run([`--config.file=${testdata}good-full.yaml`, '--config.check'], { BUILDSCOPE_TEST_TOKEN: 'x' });
+    expect(r).toMatchObject({ code: 0 });
+    expect(r.stdout).toBe(`${testdata}good-full.yaml: OK (1 source: alt (girar))\n`);
+  });
+
+  it('--config.check prints every problem with its path and exits 1', async () => {
+    const r = await run([`--config.file=${testdata}bad-many-problems.yaml`, '--config.check']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      [
+        `${testdata}bad-many-problems.yaml: 4 problems:`,
+        '  /log/level: expected one of debug, info, warn, error, got "loud"',
+        '  /sources/0/interval: expected a duration such as 30s, 5m or 1h30m, got "soon"',
+        '  /sources/0/url: missing required key "url"',
+        '  /sources/1/kind: unknown kind "koji"; known kinds: girar',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('refuses to start without a config or --demo, and on unknown or malformed flags (exit 2)', async () => {
+    const none = await run([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no --config.file given: pass --config.file=FILE for real use, or --demo');
+    const unknown = await run(['--web.listen-adress=:1']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--web.listen-adress'");
+    const badAddr = await run(['--demo', '--web.listen-address=localhost']);
+    expect(badAddr.code).toBe(2);
+    expect(badAddr.stderr).toContain('--web.listen-address must be host:port, :port or [ipv6]:port, got "localhost"');
+    const badLevel = await run(['--demo', '--log.level=loud']);
+    expect(badLevel.stderr).toContain('--log.level must be one of debug, info, warn, error, got "loud"');
+    const both = await run(['--demo', `--config.file=${testdata}good-full.yaml`]);
+    expect(both.stderr).toContain('--demo and --config.file are exclusive');
+  });
+
+  it('prints its version and usage', async () => {
+    expect((await run(['--version'])).stdout).toMatch(/^buildscope-exporter \d+\.\d+\.\d+\n$/);
+    expect((await run(['--help'])).stdout).toContain('--web.listen-address=ADDR');
+  });
+
+  it('runs the demo farm, prints where it listens, serves live data and exits 0 on SIGTERM', async () => {
+    const exporter = await startExporter(['--demo', '--log.level=warn']);
+    try {
+      expect(exporter.stdout()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(demo farm\)/);
+      expect(exporter.stdout()).toMatch(/simulator \(girar\): http:\/\/127\.0\.0\.1:\d+/);
+      const deadline = Date.now() + 15_000;
+      let tasks = 0;
+      while (Date.now() < deadline && tasks === 0) {
+        const body = (await (await fetch(`${exporter.url}/api/v1/tasks?state=ALL&limit=1`)).json()) as { total: number };
+        tasks = body.total;
+        if (tasks === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(tasks).toBeGreaterThan(10);
+      const metrics = await (await fetch(`${exporter.url}/metrics`)).text();
+      expect(metrics).toMatch(/^buildfarm_source_up\{source="demo-girar",kind="girar"\} 1$/m);
+    } finally {
+      expect(await exporter.stop()).toBe(0);
+    }
+  });
+
+  it('exits 1 with a clear message when the port is taken', async () => {
+    const first = await startExporter(['--demo', '--log.level=warn']);
+    try {
+      const port = new URL(first.url).port;
+      const r = await run(['--demo', `--web.listen-address=127.0.0.1:${port}`]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
+    } finally {
+      await first.stop();
+    }
+  });
+});

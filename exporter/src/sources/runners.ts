@@ -25,7 +25,7 @@ export class SourceRunners implements HealthProvider {
       if (!def) throw new Error(`source ${cfg.name}: unknown kind ${cfg.kind} (the config loader should have rejected it)`);
       const log = deps.log.child({ source: cfg.name, kind: cfg.kind });
       const http = new UpstreamHttp(deps.requestRecorder?.(cfg.name));
-      const adapter = def.create(cfg.settings, { name: cfg.name, log, clock: deps.clock, http });
+      const adapter = def.create(cfg.settings, { name: cfg.name, log, clock: deps.clock, http, pollTimeoutSeconds: cfg.timeoutSeconds });
       return new SourceRunner({
         name: cfg.name,
         kind: cfg.kind,

@@ -54,6 +54,8 @@ export interface SourceContext {
   clock: Clock;
   /** HTTP client that counts requests per status code and enforces size caps. */
   http: UpstreamHttp;
+  /** Deadline of one poll, so an adapter can budget optional work (e.g. detail fetches) within it. */
+  pollTimeoutSeconds: number;
 }
 
 export interface SourceAdapter {

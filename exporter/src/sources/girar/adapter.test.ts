@@ -36,7 +36,7 @@ describe('girar source (taskoteka transport) against the simulator', () => {
 
   const detailRequests = () => sim.requests.filter((r) => /^\/tasks\/\d+/.test(r.path)).length;
 
-  function adapter(extra: Record<string, unknown> = {}): SourceAdapter {
+  function adapter(extra: Record<string, unknown> = {}, pollTimeoutSeconds = 20): SourceAdapter {
     const sink = new Writable({
       write(chunk: Buffer, _enc, cb) {
         logLines.push(chunk.toString());
@@ -44,7 +44,7 @@ describe('girar source (taskoteka transport) against the simulator', () => {
       },
     });
     const config = parseGirarConfig({ url, headers: { Authorization: SECRET }, ...extra });
-    return girarSource.create(config, { name: 'alt', log: pino({ level: 'debug' }, sink), clock, http: new UpstreamHttp() });
+    return girarSource.create(config, { name: 'alt', log: pino({ level: 'debug' }, sink), clock, http: new UpstreamHttp(), pollTimeoutSeconds });
   }
 
   async function poll(a: SourceAdapter, signal = AbortSignal.timeout(5000)): Promise<Snapshot> {
@@ -154,6 +154,18 @@ describe('girar source (taskoteka transport) against the simulator', () => {
     expect((healed.native as { message: string }).message).toBe('a changed message');
   });
 
+  it('stops fetching details at 70% of the poll deadline and still returns the complete list', async () => {
+    const a = adapter({}, 0.5);
+    sim.setFault({ kind: 'slow', delayMs: 10_000, on: 'detail' });
+    const snap = await poll(a);
+    expect(snap.tasks.length).toBe(sim.states().size);
+    expect(snap.tasks.some(isDetail)).toBe(false);
+    const line = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => typeof l.missing === 'number');
+    expect(line).toMatchObject({ level: 30, missing: sim.states().size });
+    sim.setFault(null);
+    expect((await poll(a)).tasks.every(isDetail)).toBe(true);
+  });
+
   it('fails the poll when the list fails, with a typed error and no secrets', async () => {
     const a = adapter();
     sim.setFault({ kind: 'http429', on: 'list', retryAfterSeconds: 12 });
@@ -230,7 +242,7 @@ describe('girar source (taskoteka transport) against the simulator', () => {
     try {
       expect(demo.config).toEqual({ transport: 'taskoteka', url: demo.url });
       expect(demo.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const a = girarSource.create(parseGirarConfig(demo.config), { name: 'demo-girar', log: pino({ level: 'silent' }), clock, http: new UpstreamHttp() });
+      const a = girarSource.create(parseGirarConfig(demo.config), { name: 'demo-girar', log: pino({ level: 'silent' }), clock, http: new UpstreamHttp(), pollTimeoutSeconds: 20 });
       const snap = await poll(a);
       expect(snap.tasks.length).toBeGreaterThan(30);
       expect(new Set(snap.tasks.map((t) => t.phase)).size).toBeGreaterThan(2);

@@ -3,6 +3,7 @@
  * changed tasks within a budget, and SSE-triggered refreshes between polls.
  */
 import type { Task } from '../../model/task.js';
+import { deadline } from '../../util/deadline.js';
 import { SourceError, errorMessage } from '../errors.js';
 import type { Delta, RefreshHint, Snapshot, SourceAdapter, SourceContext } from '../source.js';
 import { TaskotekaClient } from './client.js';
@@ -56,9 +57,21 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     for (const id of [...this.items.keys()]) if (!seen.has(id)) this.items.delete(id);
     for (const id of [...this.details.keys()]) if (!seen.has(id)) this.details.delete(id);
 
-    await this.fetchDetails(this.detailsWanted(), signal);
+    // Details are optional work: stop starting them at 70% of the poll deadline so the list,
+    // which is complete, still lands; what is left is fetched by the next polls.
+    const budget = deadline(this.ctx.pollTimeoutSeconds * 700, signal);
+    const wanted = this.detailsWanted();
+    try {
+      await this.fetchDetails(wanted, budget.signal);
+    } finally {
+      budget.clear();
+    }
     if (signal.aborted) {
       throw new SourceError('timeout', `girar poll of ${this.ctx.name} was cut short while fetching task details`);
+    }
+    if (budget.signal.aborted) {
+      const missing = wanted.filter((id) => (this.details.get(id)?.fetchedAt ?? 0) < listedAt).length;
+      this.ctx.log.info({ source: this.ctx.name, missing }, `fetched task details until 70% of the ${this.ctx.pollTimeoutSeconds}s poll deadline; the other ${missing} follow on the next polls`);
     }
 
     const tasks = [...this.items.keys()].map((id) => this.task(id));

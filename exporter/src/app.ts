@@ -10,7 +10,7 @@ import { registerApi } from './api/index.js';
 import { sseStats } from './api/events.js';
 import type { AppConfig } from './config/schema.js';
 import { ExporterMetrics, metricsRoute } from './metrics/index.js';
-import { defaultStatesByKind } from './sources/registry.js';
+import { defaultStatesByKind, lifecyclesByKind } from './sources/registry.js';
 import { SourceRunners } from './sources/runners.js';
 import { Store } from './store/store.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -38,6 +38,7 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
     clock,
     eventBufferSize: config.events.buffer_size,
     defaultStates: defaultStatesByKind(),
+    lifecycles: lifecyclesByKind(),
     searchResultCap: config.api.search_result_cap,
   });
   // The metrics need the runners' health and the runners report polls to the metrics:

@@ -9,7 +9,7 @@ import { makeGauge, SourceCounter, SourceHistogram, type FamilyContext, type Sou
 
 type HealthGaugeKey = Extract<
   KeyOfType<'gauge'>,
-  'sourceUp' | 'sourceLastSuccess' | 'sourceLastPoll' | 'sourcePollInterval' | 'sourceConsecutiveFailures' | 'sourceStreamConnected' | 'sourceUpstreamCache'
+  'sourceUp' | 'sourceLastSuccess' | 'sourceLastPoll' | 'sourcePollInterval' | 'sourceConsecutiveFailures' | 'sourceStreamConnected' | 'sourceUpstreamCache' | 'sourceUpstreamCacheAge'
 >;
 
 /** One number per source from its health, or undefined to leave the source out. */
@@ -25,10 +25,11 @@ const HEALTH_VALUES: Record<HealthGaugeKey, (h: SourceHealth) => number | undefi
     const at = seconds(h.lastSuccessAt);
     return age === undefined || at === undefined || !Number.isFinite(age) ? undefined : at - age;
   },
+  sourceUpstreamCacheAge: (h) => h.upstream?.cacheAgeSeconds,
 };
 
 /** Codes kept as they are; anything else is counted as `other`. */
-const REQUEST_CODE = /^([1-5]\d\d|error|timeout)$/;
+const REQUEST_CODE = /^([1-5]\d\d|error|timeout|canceled)$/;
 
 export class SourceMetrics {
   private readonly pollDuration: SourceHistogram<'sourcePollDuration'>;

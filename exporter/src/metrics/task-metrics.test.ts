@@ -132,3 +132,20 @@ describe('task counters and histograms', () => {
     });
   });
 });
+
+describe('girar runs', () => {
+  it('measures queue wait from AWAITING to BUILDING only, and duration from build start to DONE', async () => {
+    const { metrics, snapshot } = setup();
+    snapshot(0, [girarTask(5, 'NEW')]);
+    snapshot(10, [girarTask(5, 'AWAITING')]);
+    snapshot(70, [girarTask(5, 'BUILDING')]);
+    snapshot(670, [girarTask(5, 'PENDING')]);
+    snapshot(700, [girarTask(5, 'COMMITTING')]);
+    snapshot(760, [girarTask(5, 'DONE')]);
+    const samples = await scrape(metrics);
+    expect(series(samples, 'buildfarm_task_queue_wait_seconds_count')).toEqual({ 'kind=girar,repo=sisyphus,source=alt': 1 });
+    expect(series(samples, 'buildfarm_task_queue_wait_seconds_sum')).toEqual({ 'kind=girar,repo=sisyphus,source=alt': 60 });
+    expect(series(samples, 'buildfarm_task_duration_seconds_sum')).toEqual({ 'kind=girar,phase=success,repo=sisyphus,source=alt': 690 });
+  });
+});
+

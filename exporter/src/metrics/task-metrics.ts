@@ -42,7 +42,7 @@ export class TaskMetrics {
   }
 
   /** Count what one observed change says; first sightings and removals count nothing. */
-  onTask({ event, prev, next }: TaskChange): void {
+  onTask({ event, prev, next, runStarted }: TaskChange): void {
     if (event.type !== 'task_updated' || !prev || !next) return;
     const { source, kind } = next;
     const repo = next.repo ?? '';
@@ -54,7 +54,7 @@ export class TaskMetrics {
       const seconds = secondsBetween(next.started, next.finished);
       if (seconds !== undefined) this.duration.observe({ source, kind, repo, phase: next.phase }, seconds);
     }
-    if (prev.phase === 'queued' && next.phase === 'running') {
+    if (runStarted && prev.phase === 'queued') {
       const seconds = secondsBetween(prev.stateSince, event.at);
       if (seconds !== undefined) this.queueWait.observe({ source, kind, repo }, seconds);
     }

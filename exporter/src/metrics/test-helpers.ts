@@ -1,5 +1,7 @@
 /** Builders shared by the metrics tests: girar-like tasks, a fake health provider, an exposition parser. */
-import type { Phase, Subtask, Task } from '../model/task.js';
+import type { Subtask, Task } from '../model/task.js';
+import { archPhase, girarPhase } from '../sources/girar/normalize.js';
+import { lifecyclesByKind } from '../sources/registry.js';
 import type { HealthProvider, SourceHealth } from '../sources/health.js';
 import { Store } from '../store/store.js';
 import { ExporterMetrics, type MetricsDeps } from './index.js';
@@ -7,36 +9,11 @@ import { ExporterMetrics, type MetricsDeps } from './index.js';
 export const T0 = Date.parse('2026-03-16T12:00:00Z');
 export const SOURCE = 'alt';
 
-/** The phase each girar state has in these tests. */
-export const GIRAR_PHASES: Record<string, Phase> = {
-  NEW: 'blocked',
-  AWAITING: 'queued',
-  POSTPONED: 'blocked',
-  BUILDING: 'running',
-  FAILING: 'running',
-  PENDING: 'queued',
-  COMMITTING: 'running',
-  TESTED: 'success',
-  SWEPT: 'success',
-  EPERM: 'blocked',
-  FAILED: 'failed',
-  FAILURE: 'failed',
-  DONE: 'success',
-};
-
 export interface TaskSpec {
   repo?: string;
   /** Per subtask: arch -> status word. */
   subtasks?: Record<string, string>[];
   source?: string;
-}
-
-const ARCH_PHASES: Record<string, Phase> = { built: 'success', cached: 'success', swept: 'success', excluded: 'canceled', failed: 'failed', new: 'queued' };
-
-/** As the girar normalizer does: an empty word is a running build while the task builds, else a failure. */
-function archPhase(status: string, state: string): Phase {
-  if (status === '') return state === 'BUILDING' || state === 'FAILING' ? 'running' : 'failed';
-  return ARCH_PHASES[status] ?? 'unknown';
 }
 
 export function girarTask(id: number | string, state: string, spec: TaskSpec = {}): Task {
@@ -51,7 +28,7 @@ export function girarTask(id: number | string, state: string, spec: TaskSpec = {
     kind: 'girar',
     id: String(id),
     state,
-    phase: GIRAR_PHASES[state] ?? 'unknown',
+    phase: girarPhase(state),
     owner: 'someone',
     repo: spec.repo ?? 'sisyphus',
     archs: [...new Set(subtasks.flatMap((s) => s.archs.map((a) => a.arch)))],
@@ -81,7 +58,7 @@ export interface Setup {
 }
 
 export function setup(deps: Partial<MetricsDeps> = {}): Setup {
-  const store = deps.store ?? new Store();
+  const store = deps.store ?? new Store({ lifecycles: lifecyclesByKind() });
   const health = new FakeHealth();
   const metrics = new ExporterMetrics({ store, health, version: '0.1.0-test', processMetrics: false, ...deps });
   return {

@@ -3,6 +3,7 @@
  * and a per-status-code callback that feeds `buildfarm_upstream_requests_total`.
  */
 import { request, type Dispatcher } from 'undici';
+import { Cancelled } from '../util/deadline.js';
 import { SourceError, UpstreamHttpError, UpstreamPayloadError, redactUrl } from './errors.js';
 
 export interface HttpGetOptions {
@@ -38,7 +39,7 @@ export class UpstreamHttp {
   /** GET a URL and return its body as text. Non-2xx answers throw UpstreamHttpError. */
   async get(url: string, options: HttpGetOptions): Promise<HttpResponse> {
     const res = await this.open(url, options);
-    const body = await readCapped(res.body, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES, url);
+    const body = await readCapped(res.body, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES, url, options.signal);
     if (res.status < 200 || res.status > 299) {
       throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body));
     }
@@ -63,7 +64,7 @@ export class UpstreamHttp {
   async stream(url: string, options: HttpGetOptions): Promise<HttpStream> {
     const res = await this.open(url, { ...options, headers: { accept: 'text/event-stream', ...options.headers } });
     if (res.status < 200 || res.status > 299) {
-      const body = await readCapped(res.body, 4096, url).catch(() => '');
+      const body = await readCapped(res.body, 4096, url, options.signal).catch(() => '');
       throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body));
     }
     return res;
@@ -79,6 +80,10 @@ export class UpstreamHttp {
         ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
       });
     } catch (err) {
+      if (options.signal.aborted && options.signal.reason instanceof Cancelled) {
+        this.record('canceled');
+        throw new SourceError('timeout', `GET ${redactUrl(url)} was cancelled: ${options.signal.reason.message}`, { cause: err });
+      }
       if (options.signal.aborted) {
         this.record('timeout');
         throw new SourceError('timeout', `GET ${redactUrl(url)} did not answer in time (${abortReason(options.signal)})`, { cause: err });
@@ -91,7 +96,7 @@ export class UpstreamHttp {
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: string): Promise<string> {
+async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: string, signal?: AbortSignal): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -107,6 +112,9 @@ async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: st
       const destroyable = body as { destroy?: () => void };
       destroyable.destroy?.();
       throw err;
+    }
+    if (signal?.aborted) {
+      throw new SourceError('timeout', `GET ${redactUrl(url)} answered but did not finish sending its body in time (${abortReason(signal)}); raise the source's timeout if the upstream is just slow`, { cause: err });
     }
     throw new SourceError('network', `GET ${redactUrl(url)}: the connection broke while reading the body (${(err as Error).message})`, { cause: err });
   }

@@ -5,7 +5,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { KindSchemas } from '../config/load.js';
 import { girarSource } from './girar/index.js';
-import type { DefaultStates, SourceDefinition } from './source.js';
+import type { DefaultStates, Lifecycle, SourceDefinition } from './source.js';
 
 export const registry: Readonly<Record<string, SourceDefinition>> = {
   girar: girarSource as unknown as SourceDefinition,
@@ -24,5 +24,12 @@ export const kindSchemas: KindSchemas = {
 export function defaultStatesByKind(): Map<string, DefaultStates> {
   const out = new Map<string, DefaultStates>();
   for (const [kind, def] of Object.entries(registry)) if (def.defaultStates) out.set(kind, def.defaultStates);
+  return out;
+}
+
+/** Run boundaries of every kind that declares them, for the store's derived times. */
+export function lifecyclesByKind(): Map<string, Lifecycle> {
+  const out = new Map<string, Lifecycle>();
+  for (const [kind, def] of Object.entries(registry)) if (def.lifecycle) out.set(kind, def.lifecycle);
   return out;
 }

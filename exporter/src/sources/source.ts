@@ -79,6 +79,16 @@ export interface DefaultStates {
   hiddenWhenPersonal: readonly string[];
 }
 
+/** How a kind's native states delimit a run, for durations and queue waits. */
+export interface Lifecycle {
+  /**
+   * States whose entry starts a run (girar: BUILDING). Queue wait is measured on entering one
+   * from a queued phase, and the task duration from it to the end of the run. Kinds without a
+   * lifecycle start a run on any entry into the running phase.
+   */
+  runStartStates: readonly string[];
+}
+
 export interface SourceDefinition<S extends TSchema = TSchema> {
   kind: string;
   /** One-line description for `--help` and docs. */
@@ -86,6 +96,7 @@ export interface SourceDefinition<S extends TSchema = TSchema> {
   /** TypeBox schema of the source's config block (unknown keys rejected, defaults filled). */
   configSchema: S;
   defaultStates?: DefaultStates;
+  lifecycle?: Lifecycle;
   create(config: Static<S>, context: SourceContext): SourceAdapter;
   /** Start a simulator on loopback and return the config block that points at it (demo mode). */
   demo?(context: DemoContext): Promise<DemoInstance>;

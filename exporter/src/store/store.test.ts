@@ -77,6 +77,31 @@ describe('Store.apply', () => {
     expect(store.getTask('alt', '7')?.finished).toBeUndefined();
   });
 
+  it('with a lifecycle, keeps the run start across commit queueing and starts a new run after a terminal state', () => {
+    const store = new Store({ lifecycles: new Map([['girar', { runStartStates: ['BUILDING'] }]]) });
+    const started: boolean[] = [];
+    store.subscribe({ task: (c) => started.push(c.runStarted ?? false) });
+    const at = (m: number) => T0 + m * 60_000;
+    const step = (m: number, state: string) => store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '9', state })] }, at(m));
+    step(0, 'AWAITING');
+    step(2, 'BUILDING');
+    step(10, 'PENDING');
+    step(11, 'COMMITTING');
+    step(12, 'DONE');
+    expect(store.getTask('alt', '9')).toMatchObject({ started: '2026-03-16T12:02:00Z', finished: '2026-03-16T12:12:00Z' });
+    expect(started).toEqual([false, true, false, false, false]);
+    // TESTED, then `task run --commit`: a new run that never builds starts when it commits.
+    step(20, 'AWAITING');
+    step(21, 'BUILDING');
+    step(25, 'TESTED');
+    step(30, 'PENDING');
+    expect(store.getTask('alt', '9')?.started).toBeUndefined();
+    step(31, 'COMMITTING');
+    step(33, 'DONE');
+    expect(store.getTask('alt', '9')).toMatchObject({ started: '2026-03-16T12:31:00Z', finished: '2026-03-16T12:33:00Z' });
+    expect(started.slice(5)).toEqual([false, true, false, false, false, false]);
+  });
+
   it('prefers upstream times over observation times', () => {
     const store = new Store();
     store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '8', state: 'EPERM', stateSince: '2026-03-01T00:00:00Z' })] }, T0);

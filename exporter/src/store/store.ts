@@ -7,7 +7,7 @@ import type { ChangeEvent, ChangeEventType } from '../model/events.js';
 import type { Job } from '../model/job.js';
 import { taskKey, type Phase, type Task } from '../model/task.js';
 import type { Worker } from '../model/worker.js';
-import type { DefaultStates, PollResult } from '../sources/source.js';
+import type { DefaultStates, Lifecycle, PollResult } from '../sources/source.js';
 import { systemClock, isoUtc, type Clock } from '../util/clock.js';
 import { EventLog, type NewEvent } from './event-log.js';
 import { MemoryJournal, type Journal } from './journal.js';
@@ -20,6 +20,8 @@ export interface TaskChange {
   event: ChangeEvent;
   prev?: Task;
   next?: Task;
+  /** The change started a run (see Lifecycle); only such changes have a queue wait. */
+  runStarted?: boolean;
 }
 
 export interface RecordChange<T> {
@@ -39,6 +41,8 @@ export interface StoreOptions {
   clock?: Clock;
   /** Per-kind default-state rules for task queries that name no state. */
   defaultStates?: ReadonlyMap<string, DefaultStates>;
+  /** Per-kind run boundaries, for started times and queue waits. */
+  lifecycles?: ReadonlyMap<string, Lifecycle>;
   searchResultCap?: number;
   journal?: Journal;
 }
@@ -66,6 +70,7 @@ export class Store {
   readonly events: EventLog;
   readonly defaultStates: ReadonlyMap<string, DefaultStates>;
   readonly searchResultCap: number;
+  private readonly lifecycles: ReadonlyMap<string, Lifecycle>;
   private readonly clock: Clock;
   private readonly journal: Journal;
   private readonly entries = new Map<string, TaskEntry>();
@@ -81,6 +86,7 @@ export class Store {
     this.events = new EventLog(options.eventBufferSize ?? 10_000, this.journal.lastSeq());
     this.defaultStates = options.defaultStates ?? new Map();
     this.searchResultCap = options.searchResultCap ?? 500;
+    this.lifecycles = options.lifecycles ?? new Map();
   }
 
   subscribe(listener: StoreListener): () => void {
@@ -193,7 +199,7 @@ export class Store {
     const prev = prevEntry?.task;
     const fingerprint = JSON.stringify(incoming);
     if (prevEntry && prevEntry.fingerprint === fingerprint) return undefined;
-    const next = deriveTimes(prev, incoming, when);
+    const { task: next, runStarted } = deriveTimes(prev, incoming, when, this.lifecycles.get(incoming.kind));
     if (next.updated === undefined) next.updated = when;
     if (prevEntry) {
       this.index.remove(key, prevEntry.task);
@@ -204,7 +210,7 @@ export class Store {
     this.index.add(key, next);
     this.group(key, next);
     const event = this.emit(prev ? 'task_updated' : 'task_new', next, prev, when);
-    for (const l of this.listeners) l.task?.({ event, prev, next });
+    for (const l of this.listeners) l.task?.({ event, prev, next, runStarted });
     return event;
   }
 

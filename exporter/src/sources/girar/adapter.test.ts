@@ -166,6 +166,14 @@ describe('girar source (taskoteka transport) against the simulator', () => {
     expect((await poll(a)).tasks.every(isDetail)).toBe(true);
   });
 
+  it('still returns the list when the list alone takes most of the poll deadline', async () => {
+    const a = adapter({}, 1);
+    sim.setFault({ kind: 'slow', delayMs: 800, on: 'both' });
+    const snap = await poll(a, AbortSignal.timeout(1000));
+    expect(snap.tasks.length).toBe(sim.states().size);
+    expect(detailRequests()).toBe(0);
+  });
+
   it('fails the poll when the list fails, with a typed error and no secrets', async () => {
     const a = adapter();
     sim.setFault({ kind: 'http429', on: 'list', retryAfterSeconds: 12 });

@@ -3,7 +3,7 @@
  * changed tasks within a budget, and SSE-triggered refreshes between polls.
  */
 import type { Task } from '../../model/task.js';
-import { deadline } from '../../util/deadline.js';
+import { Cancelled, deadline } from '../../util/deadline.js';
 import { SourceError, errorMessage } from '../errors.js';
 import type { Delta, RefreshHint, Snapshot, SourceAdapter, SourceContext } from '../source.js';
 import { TaskotekaClient } from './client.js';
@@ -44,6 +44,18 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   }
 
   async poll(signal: AbortSignal): Promise<Snapshot> {
+    // Details are optional work: stop starting them at 70% of the poll deadline (counted from
+    // the start of the poll) so the list, which is complete, still lands; what is left is
+    // fetched by the next polls.
+    const budget = deadline(this.ctx.pollTimeoutSeconds * 700, signal, () => new Cancelled(`task details past 70% of the ${this.ctx.pollTimeoutSeconds}s poll deadline`));
+    try {
+      return await this.pollWithin(signal, budget.signal);
+    } finally {
+      budget.clear();
+    }
+  }
+
+  private async pollWithin(signal: AbortSignal, detailSignal: AbortSignal): Promise<Snapshot> {
     const list = await this.client.listTasks(signal);
     const listedAt = ++this.seq;
     const seen = new Set<string>();
@@ -57,19 +69,12 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     for (const id of [...this.items.keys()]) if (!seen.has(id)) this.items.delete(id);
     for (const id of [...this.details.keys()]) if (!seen.has(id)) this.details.delete(id);
 
-    // Details are optional work: stop starting them at 70% of the poll deadline so the list,
-    // which is complete, still lands; what is left is fetched by the next polls.
-    const budget = deadline(this.ctx.pollTimeoutSeconds * 700, signal);
     const wanted = this.detailsWanted();
-    try {
-      await this.fetchDetails(wanted, budget.signal);
-    } finally {
-      budget.clear();
-    }
+    await this.fetchDetails(wanted, detailSignal);
     if (signal.aborted) {
       throw new SourceError('timeout', `girar poll of ${this.ctx.name} was cut short while fetching task details`);
     }
-    if (budget.signal.aborted) {
+    if (detailSignal.aborted) {
       const missing = wanted.filter((id) => (this.details.get(id)?.fetchedAt ?? 0) < listedAt).length;
       this.ctx.log.info({ source: this.ctx.name, missing }, `fetched task details until 70% of the ${this.ctx.pollTimeoutSeconds}s poll deadline; the other ${missing} follow on the next polls`);
     }

@@ -18,6 +18,7 @@ export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
   description: 'ALT Linux girar build tasks via the taskoteka HTTP API (GET /tasks, /tasks/{id}, SSE /events)',
   configSchema: girarConfigSchema,
   defaultStates: GIRAR_DEFAULT_STATES,
+  lifecycle: { runStartStates: ['BUILDING'] },
   create(config, ctx): SourceAdapter {
     const adapter = new GirarTaskotekaAdapter(config, ctx);
     return {

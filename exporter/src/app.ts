@@ -12,6 +12,7 @@ import type { AppConfig } from './config/schema.js';
 import { ExporterMetrics, metricsRoute } from './metrics/index.js';
 import { defaultStatesByKind, lifecyclesByKind } from './sources/registry.js';
 import { SourceRunners } from './sources/runners.js';
+import { MemoryJournal } from './store/journal.js';
 import { Store } from './store/store.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { VERSION } from './version.js';
@@ -40,6 +41,7 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
     defaultStates: defaultStatesByKind(),
     lifecycles: lifecyclesByKind(),
     searchResultCap: config.api.search_result_cap,
+    journal: new MemoryJournal(clock.now()),
   });
   // The metrics need the runners' health and the runners report polls to the metrics:
   // the health provider is bound late, through a closure.

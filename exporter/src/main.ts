@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** CLI entry: parse flags, load (or check) the config, build the exporter, listen, close on signals. */
 import { pino, destination, type Logger } from 'pino';
-import { buildExporter } from './app.js';
+import { buildExporter, type Exporter } from './app.js';
+import { ALL_INTERFACES } from './cli/listen-address.js';
 import { parseFlags, parseListenAddress, USAGE, UsageError, type Flags } from './cli/flags.js';
 import { ConfigError, demoConfig, loadConfigFile } from './config/load.js';
 import type { AppConfig } from './config/schema.js';
@@ -64,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const { host, port } = parseListenAddress(config.listenAddress);
   let address: string;
   try {
-    address = await exporter.app.listen({ host, port });
+    address = await listen(exporter.app, host, port);
   } catch (err) {
     log.error({ err }, `cannot listen on ${config.listenAddress}: ${(err as Error).message}; choose another with --web.listen-address`);
     await exporter.close();
@@ -73,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
   }
   exporter.start();
   log.info({ address, sources: config.sources.map((s) => s.name), demo: config.demo, version: VERSION }, 'buildscope exporter listening');
-  const shown = address.replace('0.0.0.0', '127.0.0.1');
+  const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   process.stdout.write(
     [
       `buildscope exporter ${VERSION} listening on ${address}${config.demo ? ' (demo farm)' : ''}`,
@@ -87,12 +88,20 @@ async function main(argv: string[]): Promise<number> {
   );
 
   await new Promise<void>((resolve) => {
+    let stopping = false;
+    // A terminal's Ctrl-C reaches the whole process group (npm, scripts/start.mjs and us), so the
+    // same signal can arrive twice: only the first starts the shutdown.
     const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        log.info({ signal }, 'already shutting down');
+        return;
+      }
+      stopping = true;
       log.info({ signal }, 'shutting down');
       resolve();
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   });
   const forced = setTimeout(() => {
     log.error('shutdown took longer than 10s; exiting');
@@ -103,6 +112,17 @@ async function main(argv: string[]): Promise<number> {
   await demo?.close();
   log.flush();
   return 0;
+}
+
+/** Listen; `::` (all interfaces, dual stack) falls back to 0.0.0.0 on hosts without IPv6. */
+async function listen(app: Exporter['app'], host: string, port: number): Promise<string> {
+  try {
+    return await app.listen({ host, port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (host !== ALL_INTERFACES || (code !== 'EAFNOSUPPORT' && code !== 'EADDRNOTAVAIL')) throw err;
+    return app.listen({ host: '0.0.0.0', port });
+  }
 }
 
 main(process.argv.slice(2)).then(

@@ -1,6 +1,9 @@
 /** Command-line flags, named after the Prometheus exporter conventions. */
 import { parseArgs } from 'node:util';
 import { LOG_LEVELS, type AppConfig } from '../config/schema.js';
+import { parseListenAddress, UsageError } from './listen-address.js';
+
+export { parseListenAddress, UsageError } from './listen-address.js';
 
 export interface Flags {
   configFile?: string;
@@ -12,12 +15,6 @@ export interface Flags {
   version: boolean;
 }
 
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
 
 export const USAGE = `usage: buildscope-exporter [flags]
 
@@ -68,13 +65,4 @@ export function parseFlags(argv: string[]): Flags {
     help: v.help ?? false,
     version: v.version ?? false,
   };
-}
-
-/** `host:port`, `:port` (all interfaces) or `[v6]:port`. */
-export function parseListenAddress(addr: string): { host: string; port: number } {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d{1,5})$/.exec(addr);
-  const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535) throw new UsageError(`--web.listen-address must be host:port, :port or [ipv6]:port, got "${addr}"`);
-  const host = m[1] ?? m[2] ?? '';
-  return { host: host === '' ? '0.0.0.0' : host, port };
 }

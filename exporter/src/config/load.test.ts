@@ -21,7 +21,17 @@ const BAD: Record<string, ConfigProblem[]> = {
   'bad-duplicate-name.yaml': [{ path: '/sources/1/name', message: 'duplicate source name "alt" (also /sources/0/name); names must be unique' }],
   'bad-name-pattern.yaml': [{ path: '/sources/0/name', message: 'expected a name of letters, digits, _ . - (starting with a letter or _, at most 63 characters), got "alt linux"' }],
   'bad-interval.yaml': [{ path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "30 seconds"' }],
-  'bad-interval-zero.yaml': [{ path: '/sources/0/interval', message: 'interval must be at least 1s, got "0s"' }],
+  'bad-interval-zero.yaml': [{ path: '/sources/0/interval', message: 'interval must be between 1s and 24h, got "0s"' }],
+  'bad-interval-too-long.yaml': [
+    { path: '/sources/0/interval', message: 'interval must be between 1s and 24h, got "4w"' },
+    { path: '/sources/0/timeout', message: 'timeout must be between 100ms and 1h, got "2h"' },
+  ],
+  'bad-events-durations.yaml': [
+    { path: '/events/heartbeat_interval', message: 'heartbeat_interval must be between 1s and 1h, got "0s"' },
+    { path: '/events/max_lifetime', message: 'max_lifetime must be between 10s and 168h, got "30d"' },
+  ],
+  'bad-page-sizes.yaml': [{ path: '/api/default_page_size', message: 'default_page_size (100) must not exceed max_page_size (50)' }],
+  'bad-listen-address.yaml': [{ path: '/web/listen_address', message: 'listen_address must be host:port, :port or [ipv6]:port, got "localhost"' }],
   'bad-log-level.yaml': [{ path: '/log/level', message: 'expected one of debug, info, warn, error, got "verbose"' }],
   'bad-env-missing.yaml': [{ path: '/sources/0/headers/authorization', message: 'environment variable BUILDSCOPE_UNSET_VARIABLE is not set' }],
   'bad-events-limit.yaml': [{ path: '/events/max_connections', message: 'expected integer to be greater or equal to 1, got 0' }],

@@ -6,7 +6,8 @@ import { readFile } from 'node:fs/promises';
 import { Value } from '@sinclair/typebox/value';
 import type { TSchema } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
-import { parseDuration } from '../util/duration.js';
+import { parseListenAddress } from '../cli/listen-address.js';
+import { formatDuration, parseDuration } from '../util/duration.js';
 import { COMMON_SOURCE_KEYS, DEFAULT_LISTEN_ADDRESS, fileSchema, type AppConfig, type FileConfig, type SourceConfig } from './schema.js';
 import { describeErrors, type ConfigProblem } from './problems.js';
 
@@ -62,6 +63,8 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
   const sources = Array.isArray(blocks) ? checkSources(blocks, kinds, problems) : [];
   if (problems.length > 0) throw new ConfigError(file, problems);
   const cfg = withDefaults as FileConfig;
+  checkSettings(cfg, overrides, problems);
+  if (problems.length > 0) throw new ConfigError(file, problems);
 
   return deepFreeze({
     listenAddress: overrides.listenAddress ?? cfg.web?.listen_address ?? DEFAULT_LISTEN_ADDRESS,
@@ -71,6 +74,35 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
     events: eventsSettings(cfg.events),
     sources,
   });
+}
+
+/**
+ * Bounds of a duration. The upper bounds keep every timer under Node's setTimeout limit
+ * (about 24.8 days), beyond which a timer fires at once and a poll loop would spin.
+ */
+function checkRange(problems: ConfigProblem[], path: string, what: string, raw: unknown, seconds: number | undefined, min: number, max: number): void {
+  if (seconds === undefined) return;
+  if (seconds < min || seconds > max) {
+    problems.push({ path, message: `${what} must be between ${formatDuration(min)} and ${formatDuration(max)}, got "${String(raw)}"` });
+  }
+}
+
+/** Checks across keys, and of values a schema cannot express. */
+function checkSettings(cfg: FileConfig, overrides: Overrides, problems: ConfigProblem[]): void {
+  const e = cfg.events;
+  checkRange(problems, '/events/heartbeat_interval', 'heartbeat_interval', e.heartbeat_interval, parseDuration(e.heartbeat_interval), 1, 3600);
+  checkRange(problems, '/events/max_lifetime', 'max_lifetime', e.max_lifetime, parseDuration(e.max_lifetime), 10, 7 * 86_400);
+  if (cfg.api.default_page_size > cfg.api.max_page_size) {
+    problems.push({ path: '/api/default_page_size', message: `default_page_size (${cfg.api.default_page_size}) must not exceed max_page_size (${cfg.api.max_page_size})` });
+  }
+  const listen = cfg.web?.listen_address;
+  if (listen !== undefined && overrides.listenAddress === undefined) {
+    try {
+      parseListenAddress(listen);
+    } catch (err) {
+      problems.push({ path: '/web/listen_address', message: (err as Error).message.replace('--web.listen-address', 'listen_address') });
+    }
+  }
 }
 
 /** Kind-level checks of each source block that is well-formed enough to have a name and a kind. */
@@ -96,8 +128,8 @@ function checkSources(blocks: unknown[], kinds: KindSchemas, problems: ConfigPro
     problems.push(...describeErrors(schema, filled, at));
     const intervalSeconds = typeof block.interval === 'string' ? parseDuration(block.interval) : undefined;
     const timeoutSeconds = typeof block.timeout === 'string' ? parseDuration(block.timeout) : undefined;
-    if (intervalSeconds !== undefined && intervalSeconds < 1) problems.push({ path: `${at}/interval`, message: `interval must be at least 1s, got "${String(block.interval)}"` });
-    if (timeoutSeconds !== undefined && timeoutSeconds <= 0) problems.push({ path: `${at}/timeout`, message: `timeout must be more than 0s, got "${String(block.timeout)}"` });
+    checkRange(problems, `${at}/interval`, 'interval', block.interval, intervalSeconds, 1, 86_400);
+    checkRange(problems, `${at}/timeout`, 'timeout', block.timeout, timeoutSeconds, 0.1, 3600);
     sources.push({ name: block.name, kind: block.kind, intervalSeconds: intervalSeconds ?? 0, timeoutSeconds: timeoutSeconds ?? 0, settings: filled });
   });
   return sources;

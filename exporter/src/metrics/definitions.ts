@@ -253,7 +253,7 @@ export const METRICS = {
     type: 'gauge',
     unit: 'count',
     labels: [],
-    help: 'Sequence number of the latest change event (SSE id); it only grows, also across restarts.',
+    help: 'Sequence number of the latest change event (the SSE id); it only grows. Each start of the exporter begins from its start time in milliseconds, so ids of an earlier run are never reused.',
     updated: 'scrape',
   },
   exporterSseClients: {

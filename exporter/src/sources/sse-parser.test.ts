@@ -98,3 +98,19 @@ describe('SseParser', () => {
     expect(events).toEqual([{ event: 'task_new', data: '{"owner":"ёжик ✓"}' }]);
   });
 });
+
+describe('SseParser limits', () => {
+  it('fails with too_large on a line that never ends, instead of buffering without bound', () => {
+    const parser = new SseParser(64);
+    expect(() => parser.push('data: ' + 'x'.repeat(40))).not.toThrow();
+    expect(() => parser.push('y'.repeat(40))).toThrow(expect.objectContaining({ code: 'too_large' }));
+  });
+  it('fails with too_large on an event whose data lines add up past the cap', () => {
+    const parser = new SseParser(64);
+    expect(() => parser.push('data: ' + 'a'.repeat(30) + '\ndata: ' + 'b'.repeat(30) + '\ndata: ' + 'c'.repeat(30) + '\n')).toThrow(expect.objectContaining({ code: 'too_large' }));
+  });
+  it('counts each event afresh', () => {
+    const parser = new SseParser(64);
+    for (let i = 0; i < 10; i += 1) expect(parser.push(`data: ${'z'.repeat(50)}\n\n`)).toHaveLength(1);
+  });
+});

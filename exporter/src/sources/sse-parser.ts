@@ -2,6 +2,7 @@
  * Incremental `text/event-stream` parser following the WHATWG HTML "server-sent events"
  * interpretation rules, usable for any upstream that pushes SSE (taskoteka `/events`, ...).
  */
+import { SourceError } from './errors.js';
 
 /** One dispatched server-sent event. */
 export interface SseEvent {
@@ -15,12 +16,16 @@ export interface SseEvent {
 
 const BOM = '\uFEFF';
 
+/** Default cap of one line or one event's data: an upstream (or a proxy) that never ends a line must not grow memory. */
+export const DEFAULT_MAX_EVENT_CHARS = 1024 * 1024;
+
 /**
  * Feed decoded text in chunks of any size with `push`; complete events come back in order.
  * Line breaks (CRLF, LF, CR) and the BOM may be split across chunks anywhere.
  */
 export class SseParser {
   private buffer = '';
+  private dataChars = 0;
   private started = false;
   /** A chunk ended in CR: an LF opening the next chunk belongs to that same line break. */
   private pendingCr = false;
@@ -38,6 +43,8 @@ export class SseParser {
   get lastEventId(): string {
     return this.lastId;
   }
+
+  constructor(private readonly maxEventChars: number = DEFAULT_MAX_EVENT_CHARS) {}
 
   push(chunk: string): SseEvent[] {
     let text = chunk;
@@ -77,6 +84,9 @@ export class SseParser {
       start = next;
     }
     this.buffer = this.buffer.slice(start);
+    if (this.buffer.length > this.maxEventChars) {
+      throw new SourceError('too_large', `the event stream sent a line of more than ${this.maxEventChars} characters without ending it`);
+    }
     return out;
   }
 
@@ -84,6 +94,7 @@ export class SseParser {
   end(): void {
     this.buffer = '';
     this.data = [];
+    this.dataChars = 0;
     this.eventType = '';
     this.pendingCr = false;
   }
@@ -100,6 +111,10 @@ export class SseParser {
         this.eventType = value;
         break;
       case 'data':
+        this.dataChars += value.length + 1;
+        if (this.dataChars > this.maxEventChars) {
+          throw new SourceError('too_large', `the event stream sent an event of more than ${this.maxEventChars} characters of data`);
+        }
         this.data.push(value);
         break;
       case 'id':
@@ -120,6 +135,7 @@ export class SseParser {
     if (this.data.length === 0) return undefined;
     const data = this.data.join('\n');
     this.data = [];
+    this.dataChars = 0;
     return { event: type || 'message', data, ...(this.lastId ? { id: this.lastId } : {}) };
   }
 }
@@ -128,8 +144,8 @@ export class SseParser {
  * Parse a byte (or text) stream into events. UTF-8 sequences split across chunks are decoded
  * correctly; leftover partial events at the end are dropped.
  */
-export async function* parseSse(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<SseEvent> {
-  const parser = new SseParser();
+export async function* parseSse(body: AsyncIterable<Uint8Array | string>, maxEventChars?: number): AsyncGenerator<SseEvent> {
+  const parser = new SseParser(maxEventChars);
   // ignoreBOM keeps the BOM in the text so the parser strips exactly one, as the spec requires.
   const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
   for await (const chunk of body) {

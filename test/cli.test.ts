@@ -2,12 +2,15 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitUntil } from '../exporter/src/util/wait-until.js';
+import { stopTrackedChildren } from './support/children.js';
 import { MAIN_JS, startExporter } from './support/exporter-process.js';
 
+/** Run the CLI to completion; killed after 20 s so a run that does not exit never outlives the test. */
 const run = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN_JS, ...args], { env: { ...process.env, ...env } });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [MAIN_JS, ...args], { env: { ...process.env, ...env }, timeout: 20_000, killSignal: 'SIGKILL' });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -17,6 +20,9 @@ const run = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
 const testdata = fileURLToPath(new URL('../exporter/src/config/testdata/', import.meta.url));
 
 describe('buildscope-exporter CLI', () => {
+  // Every test stops its exporters in a `finally`; this catches any a failure left running.
+  afterAll(() => stopTrackedChildren());
+
   it('--config.check prints OK for a valid file and exits 0 without starting', async () => {
     const r = await run([`--config.file=${testdata}good-full.yaml`, '--config.check'], { BUILDSCOPE_TEST_TOKEN: 'x' });
     expect(r).toMatchObject({ code: 0 });
@@ -64,13 +70,11 @@ describe('buildscope-exporter CLI', () => {
     try {
       expect(exporter.stdout()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(demo farm\)/);
       expect(exporter.stdout()).toMatch(/simulator \(girar\): http:\/\/127\.0\.0\.1:\d+/);
-      const deadline = Date.now() + 15_000;
-      let tasks = 0;
-      while (Date.now() < deadline && tasks === 0) {
-        const body = (await (await fetch(`${exporter.url}/api/v1/tasks?state=ALL&limit=1`)).json()) as { total: number };
-        tasks = body.total;
-        if (tasks === 0) await new Promise((r) => setTimeout(r, 100));
-      }
+      const tasks = await waitUntil(
+        async () => ((await (await fetch(`${exporter.url}/api/v1/tasks?state=ALL&limit=1`)).json()) as { total: number }).total,
+        15_000,
+        { intervalMs: 100, what: 'the demo farm to report tasks' },
+      );
       expect(tasks).toBeGreaterThan(10);
       const metrics = await (await fetch(`${exporter.url}/metrics`)).text();
       expect(metrics).toMatch(/^buildfarm_source_up\{source="demo-girar",kind="girar"\} 1$/m);

@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GirarSimulator, type SimTaskSpec } from '../../exporter/src/sources/girar/simulator.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
+import { stopTrackedChildren } from '../support/children.js';
 import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { requireTool } from '../support/tools.js';
@@ -47,12 +48,25 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
     prom = await startPrometheus(prometheusBin as string, { targets: [new URL(exporter.url).host], scrapeInterval: '1s' });
   }, 60_000);
 
+  // Runs even when beforeAll failed half-way: stop whatever was started, in order, each step
+  // whatever the previous ones did, then report the first failure.
   afterAll(async () => {
-    await prom?.stop();
-    const code = await exporter?.stop();
-    await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
-    expect(code).toBe(0);
+    const errors: unknown[] = [];
+    const step = async <T>(fn: () => Promise<T> | undefined): Promise<T | undefined> => {
+      try {
+        return await fn();
+      } catch (err) {
+        errors.push(err);
+        return undefined;
+      }
+    };
+    await step(() => prom?.stop());
+    const code = await step(() => exporter?.stop());
+    await step(() => sim?.close());
+    await step(() => stopTrackedChildren());
+    if (dir) await step(() => rm(dir, { recursive: true, force: true }));
+    if (errors.length > 0) throw errors[0];
+    if (exporter) expect(code).toBe(0);
   });
 
   it('Prometheus scrapes buildfarm_tasks and buildfarm_source_up with the upstream values', async () => {

@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
+import { trackChild } from './children.js';
 
 export const MAIN_JS = fileURLToPath(new URL('../../exporter/dist/main.js', import.meta.url));
 
@@ -13,25 +14,41 @@ export interface ExporterProcess {
   stop(): Promise<number | null>;
 }
 
+/**
+ * Start the exporter on a free loopback port and wait until it says where it listens. The process
+ * is tracked (children.ts): killed if the test worker ends before `stop()`. Test files still stop
+ * every exporter they start, in a `finally` or afterAll (`stopTrackedChildren()` catches the rest).
+ */
 export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ExporterProcess> {
   const child = spawn(process.execPath, [MAIN_JS, '--web.listen-address=127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const release = trackChild(child);
   let out = '';
   let err = '';
+  let spawnError: Error | undefined;
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.once('error', (e) => (spawnError = e));
+  const exited = new Promise<number | null>((resolve) => {
+    child.once('exit', (code) => resolve(code));
+    child.once('error', () => resolve(null));
+  }).finally(release);
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     return exited;
   };
   try {
-    const url = await waitUntil(
+    // The condition returns (rather than throws) on an early exit: waitUntil retries throws until its deadline.
+    const started = await waitUntil(
       () => {
-        if (child.exitCode !== null) throw new Error(`exporter exited with ${child.exitCode}`);
-        return /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1];
+        if (spawnError || child.exitCode !== null || child.signalCode !== null) return { exited: true as const };
+        const url = /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1];
+        return url ? { url } : undefined;
       },
-      20_000, { what: 'the exporter to print where it listens' },
+      20_000,
+      { what: 'the exporter to print where it listens' },
     );
+    const { url } = started;
+    if (url === undefined) throw new Error(`exporter exited before listening (${spawnError?.message ?? `exit code ${child.exitCode}, signal ${child.signalCode}`})`);
     return { url, stdout: () => out, stderr: () => err, stop };
   } catch (e) {
     await stop();

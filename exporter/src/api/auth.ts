@@ -16,7 +16,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /**
      * Which access rule guards the route; `public` for probes (`/-/healthy`, `/-/ready`).
-     * When unset, the area follows from the path (see `areaOfPath`).
+     * When unset, the area follows from the route's pattern (see `areaOfPath`): `api` for anything
+     * outside `/metrics` and `/api/v1/events`. A route is public only by declaring it.
      */
     authArea?: AuthArea | 'public';
   }
@@ -42,19 +43,37 @@ export interface Authenticator {
 /** The default: no authentication configured, every request is allowed. */
 export const allowAll: Authenticator = { authenticate: () => ({ allowed: true }) };
 
-/** The area of a request path when its route does not declare one; undefined = public. */
-export function areaOfPath(path: string): AuthArea | undefined {
+/**
+ * The area of a route pattern (fastify's `routeOptions.url`, e.g. `/api/v1/tasks/:source/:id`)
+ * for a route that does not declare one.
+ *
+ * Only ever give it a route pattern, never `request.url`: fastify percent-decodes the path before
+ * routing, so `/%6detrics` is served by `/metrics` and a check on the raw URL would wave it
+ * through. There is no public default: anything outside `/metrics` and `/api/v1/events` is `api`
+ * (fail closed), so a new route is public only when it declares `authArea: 'public'`.
+ */
+export function areaOfPath(path: string): AuthArea {
   const p = path.split('?')[0] ?? path;
   if (p === '/metrics' || p.startsWith('/metrics/')) return 'metrics';
   if (p === '/api/v1/events' || p.startsWith('/api/v1/events/')) return 'events';
-  if (p.startsWith('/api/') || p === '/openapi.json' || p === '/tasks' || p.startsWith('/tasks/')) return 'api';
-  return undefined;
+  return 'api';
 }
 
+/**
+ * The area guarding a request, from the route fastify matched (never from the raw URL, see
+ * `areaOfPath`): the route's declared `config.authArea`, else the area of its pattern.
+ * Undefined = public: routes declaring `authArea: 'public'` (the probes), and requests no route
+ * matched, which only ever get the JSON 404 (nothing is served, so nothing needs guarding, and a
+ * 404 stays a 404 under any authenticator).
+ */
 export function areaOf(request: FastifyRequest): AuthArea | undefined {
+  if (request.is404) return undefined;
   const declared = request.routeOptions.config?.authArea;
   if (declared === 'public') return undefined;
-  return declared ?? areaOfPath(request.url);
+  if (declared !== undefined) return declared;
+  const pattern = request.routeOptions.url;
+  // A matched route always has its pattern; should one ever lack it, ask for credentials.
+  return pattern === undefined ? 'api' : areaOfPath(pattern);
 }
 
 export interface AuthOptions {

@@ -1,5 +1,5 @@
 /** SSE against a real listening server and raw HTTP clients: no inject, no fixed sleeps. */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { waitUntil } from '../util/wait-until.js';
 import { sseStats } from './events.js';
 import { SseHarness, type SseTestClient } from './sse-test-client.js';
@@ -12,7 +12,10 @@ const connect = (path?: string, headers?: Record<string, string>) => h.connect(p
 const touch = (id: string, state: string) => h.touch(id, state);
 const ids = (c: SseTestClient) => c.events().map((f) => Number(f.id));
 
-afterEach(() => h.cleanup());
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await h.cleanup();
+});
 
 describe('GET /api/v1/events: stream basics', () => {
   it('sends the SSE headers, the preamble and live events with ids', async () => {
@@ -50,6 +53,21 @@ describe('GET /api/v1/events: stream basics', () => {
       ['task_new', '500000'],
       ['task_removed', '411600'],
     ]);
+  });
+
+  it('serializes each event once, however many clients it goes to', async () => {
+    const { store } = await serve();
+    const clients = await Promise.all([connect(), connect(), connect(), connect(`${PATH}?type=task_updated`), connect(`${PATH}?source=fedora`)]);
+    await waitUntil(() => store.events.subscriberCount === clients.length);
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const first = touch('411555', 'FAILING');
+    const second = touch('411555', 'DONE');
+    for (const c of clients.slice(0, 4)) await c.waitForEvents(2);
+    const serialized = stringify.mock.calls.filter(([value]) => value === first || value === second).length;
+    stringify.mockRestore();
+    expect(serialized).toBe(2);
+    for (const c of clients.slice(0, 4)) expect(c.events().map((f) => f.data)).toEqual([JSON.stringify(first), JSON.stringify(second)]);
+    expect(clients[4]?.events()).toEqual([]);
   });
 
   it('rejects unknown types, unknown parameters and malformed ids with JSON 400', async () => {

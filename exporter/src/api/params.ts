@@ -5,6 +5,7 @@
  */
 import { Type, type TArray, type TOptional, type TSchema, type TString, type TUnsafe } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { closest } from '../util/edit-distance.js';
 import { badRequest } from './errors.js';
 
 /** A string parameter limited to a fixed list (a plain JSON-schema `enum`, so errors list the values). */
@@ -93,6 +94,9 @@ export function schemaKeys(schema: TSchema): string[] {
   return props ? Object.keys(props) : [];
 }
 
+/** An unknown parameter at most this many edits from a known one gets a "did you mean". */
+const MAX_SUGGESTION_DISTANCE = 2;
+
 /**
  * A preValidation hook rejecting query parameters the route does not declare. (fastify's ajv
  * runs with removeAdditional, so `additionalProperties: false` alone would drop them silently.)
@@ -105,35 +109,10 @@ export function rejectUnknownQuery(querySchema: TSchema | undefined): (request: 
     const unknown = Object.keys(query).filter((k) => !known.includes(k));
     if (unknown.length === 0) return;
     const hints = unknown.map((u) => {
-      const guess = closest(u, known);
+      const guess = closest(u, known, MAX_SUGGESTION_DISTANCE);
       return guess ? `"${u}" (did you mean "${guess}"?)` : `"${u}"`;
     });
     const allowed = known.length > 0 ? `known parameters: ${known.join(', ')}` : 'this route takes no query parameters';
     throw badRequest(`unknown query parameter${unknown.length === 1 ? '' : 's'} ${hints.join(', ')}; ${allowed}`);
   };
-}
-
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c);
-    if (d < bestDistance) {
-      best = c;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j += 1) {
-      row[j] = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length] as number;
 }

@@ -39,15 +39,35 @@ export const SSE_HEADERS = {
   Connection: 'keep-alive',
 } as const;
 
-export function eventFrame(event: ChangeEvent): string {
+/** The SSE frame of a change event, built from scratch: `eventFrame` is the cached way in. */
+export function buildEventFrame(event: ChangeEvent): string {
   return `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+}
+
+/**
+ * Frames by event. Every session gets the same ChangeEvent object from the event log (live and
+ * replayed alike), so the first session to write an event builds its frame and every other client
+ * reuses the string: one JSON.stringify per event instead of one per client, which at a thousand
+ * clients would stall the event loop inside `store.apply`. Events are never changed once
+ * appended; an entry goes away with its event (when it leaves the replay window and every queue).
+ */
+const frames = new WeakMap<ChangeEvent, string>();
+
+/** The SSE frame of a change event (`id:`, `event:`, `data:`), built once per event and shared by all clients. */
+export function eventFrame(event: ChangeEvent): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = buildEventFrame(event);
+    frames.set(event, frame);
+  }
+  return frame;
 }
 
 export function controlFrame(name: string, data: unknown, id?: number): string {
   return `${id === undefined ? '' : `id: ${id}\n`}event: ${name}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-/** Something waiting for the socket: a change event (by reference, serialized when written) or a control frame. */
+/** Something waiting for the socket: a change event (by reference; its shared frame is looked up when written) or a control frame. */
 type Pending = { event: ChangeEvent; live: boolean } | { frame: string };
 
 export class SseSession {

@@ -179,8 +179,8 @@ export interface TestApiOptions extends ConfigOverrides {
   /** Fill the store with girarTasks() and kojiTasks() (default true). */
   fill?: boolean;
   authenticator?: Authenticator;
-  /** Add routes (e.g. a stand-in `/metrics`) after the API and before ready. */
-  extraRoutes?: (app: FastifyInstance) => void;
+  /** Add routes (e.g. `/metrics`, which needs the store and health) after the API and before ready. */
+  extraRoutes?: (app: FastifyInstance, parts: { store: Store; health: FakeHealth }) => void;
 }
 
 export async function buildTestApi(options: TestApiOptions = {}): Promise<TestApi> {
@@ -195,7 +195,7 @@ export async function buildTestApi(options: TestApiOptions = {}): Promise<TestAp
   let ready = true;
   const app = Fastify({ logger: false });
   await registerApi(app, { store, health, config, clock, version: '9.8.7-test', ready: () => ready, ...(options.authenticator ? { authenticator: options.authenticator } : {}) });
-  options.extraRoutes?.(app);
+  options.extraRoutes?.(app, { store, health });
   await app.ready();
   return { app, store, health, clock, config, setReady: (r) => (ready = r) };
 }

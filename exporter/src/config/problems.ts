@@ -2,6 +2,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
 import { DURATION_PATTERN } from '../util/duration.js';
+import { closest } from '../util/edit-distance.js';
 
 export interface ConfigProblem {
   /** JSON pointer into the config file, e.g. `/sources/0/url`. */
@@ -56,32 +57,10 @@ function describe(error: ValueError): string {
   }
 }
 
-/** A near-miss key name from the enclosing object's schema, as a hint. */
+/** A near-miss key name from the enclosing object's schema (at most 2 edits away), as a hint. */
 function suggest(key: string, error: ValueError): string {
   const props = (error.schema as { properties?: Record<string, unknown> }).properties;
   if (!props) return '';
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of Object.keys(props)) {
-    const d = distance(key.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
+  const best = closest(key, Object.keys(props), 2);
   return best ? ` (did you mean "${best}"?)` : '';
 }
-
-function distance(a: string, b: string): number {
-  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j += 1) (dp[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i += 1) {
-    for (let j = 1; j <= b.length; j += 1) {
-      const row = dp[i] as number[];
-      const prevRow = dp[i - 1] as number[];
-      row[j] = Math.min((prevRow[j] as number) + 1, (row[j - 1] as number) + 1, (prevRow[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-  }
-  return (dp[a.length] as number[])[b.length] as number;
-}
-

@@ -1,0 +1,92 @@
+/** SseSession without sockets: a fake response records what each session writes. */
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ChangeEvent } from '../model/events.js';
+import { buildEventFrame, eventFrame, SseSession, type SseCounters } from './sse-session.js';
+
+/** The part of ServerResponse a session uses; `writable = false` makes writes report a full socket until `drain()`. */
+class FakeResponse extends EventEmitter {
+  chunks: string[] = [];
+  writable = true;
+  writableEnded = false;
+  destroyed = false;
+  writeHead(): this {
+    return this;
+  }
+  write(chunk: string): boolean {
+    this.chunks.push(chunk);
+    return this.writable;
+  }
+  end(chunk?: string): this {
+    if (chunk !== undefined) this.chunks.push(chunk);
+    this.writableEnded = true;
+    return this;
+  }
+  destroy(): this {
+    this.destroyed = true;
+    return this;
+  }
+  drain(): void {
+    this.writable = true;
+    this.emit('drain');
+  }
+  /** The change-event frames written, in order. */
+  eventFrames(): string[] {
+    return this.chunks.filter((c) => c.startsWith('id: '));
+  }
+}
+
+function session(res: FakeResponse, counters: SseCounters): SseSession {
+  const s = new SseSession(res as unknown as ServerResponse, { clientBuffer: 100, heartbeatMs: 0, maxLifetimeMs: 0, now: () => 0, counters, onClosed: () => undefined });
+  s.open();
+  return s;
+}
+
+let seq = 0;
+function event(more: Partial<ChangeEvent> = {}): ChangeEvent {
+  seq += 1;
+  return { seq, at: '2026-03-16T12:00:00Z', type: 'task_updated', source: 'alt', kind: 'girar', id: String(411000 + seq), state: 'FAILING', prev_state: 'BUILDING', ...more };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe('SSE event frames', () => {
+  it('are the id/event/data text of the event', () => {
+    const e = event({ seq: 42 });
+    expect(eventFrame(e)).toBe(`id: 42\nevent: task_updated\ndata: ${JSON.stringify(e)}\n\n`);
+    expect(eventFrame(e)).toBe(buildEventFrame(e));
+  });
+
+  it('are serialized once per event however many sessions send it, filtered, blocked or replayed', () => {
+    const counters: SseCounters = { sent: 0, dropped_slow: 0 };
+    const responses = Array.from({ length: 6 }, () => new FakeResponse());
+    const sessions = responses.map((r) => session(r, counters));
+    const events = [event(), event({ source: 'fedora', kind: 'koji' }), event({ type: 'task_new' })];
+    const stringify = vi.spyOn(JSON, 'stringify');
+    const stringified = () => stringify.mock.calls.filter(([value]) => events.includes(value as ChangeEvent)).length;
+
+    // Session 1's socket is full after its first write: the rest queue and go out on drain.
+    (responses[1] as FakeResponse).writable = false;
+    for (const e of events) {
+      sessions.forEach((s, i) => {
+        // Filtering stays per client (events.ts does it before sendEvent): session 2 only wants alt.
+        if (i === 2 && e.source !== 'alt') return;
+        s.sendEvent(e);
+      });
+    }
+    expect(responses[1]?.eventFrames()).toHaveLength(1);
+    (responses[1] as FakeResponse).drain();
+    // A reconnecting client replays the same events.
+    const late = new FakeResponse();
+    session(late, counters).replay(events);
+
+    expect(stringified()).toBe(events.length);
+    const all = events.map((e) => buildEventFrame(e));
+    for (const [i, r] of responses.entries()) {
+      expect(r.eventFrames(), `session ${i}`).toEqual(i === 2 ? [all[0], all[2]] : all);
+    }
+    expect(late.eventFrames()).toEqual(all);
+    expect(counters.sent).toBe(6 * 3 - 1 + 3);
+  });
+});

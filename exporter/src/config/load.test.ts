@@ -106,4 +106,19 @@ describe('config files', () => {
       expect((err as ConfigError).problems).toEqual([{ path: '/sources/0/headers/authorization', message: 'expected string, got <redacted>' }]);
     }
   });
+
+  it('never prints credentials of a URL, nor a value taken from the environment', () => {
+    const withUserinfo = 'sources:\n  - name: alt\n    kind: girar\n    url: ftp://user:hunter2@host/api\n';
+    const fromEnv = 'sources:\n  - name: alt\n    kind: girar\n    url: ${TASKOTEKA_URL}\n';
+    const problems = (text: string, env: NodeJS.ProcessEnv = {}) => {
+      try {
+        parseConfig(text, 'inline.yaml', kindSchemas, {}, env);
+      } catch (err) {
+        return (err as ConfigError).problems;
+      }
+      return [];
+    };
+    expect(problems(withUserinfo)).toEqual([{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, got "ftp://redacted@host/api"' }]);
+    expect(problems(fromEnv, { TASKOTEKA_URL: 'gopher://secret-host/x' })).toEqual([{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, got <redacted>' }]);
+  });
 });

@@ -53,14 +53,15 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
     );
   }
   const problems: ConfigProblem[] = [];
-  const raw = expandEnv(doc.toJS() ?? {}, '', env, problems);
+  const fromEnv = new Set<string>();
+  const raw = expandEnv(doc.toJS() ?? {}, '', env, problems, fromEnv);
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError(file, [{ path: '', message: 'the file must hold a YAML mapping with at least a `sources` list' }]);
   }
   const withDefaults = Value.Default(fileSchema, structuredClone(raw)) as unknown;
-  problems.push(...describeErrors(fileSchema, withDefaults, ''));
+  problems.push(...describeErrors(fileSchema, withDefaults, '', fromEnv));
   const blocks = (withDefaults as { sources?: unknown }).sources;
-  const sources = Array.isArray(blocks) ? checkSources(blocks, kinds, problems) : [];
+  const sources = Array.isArray(blocks) ? checkSources(blocks, kinds, problems, fromEnv) : [];
   if (problems.length > 0) throw new ConfigError(file, problems);
   const cfg = withDefaults as FileConfig;
   checkSettings(cfg, overrides, problems);
@@ -106,7 +107,7 @@ function checkSettings(cfg: FileConfig, overrides: Overrides, problems: ConfigPr
 }
 
 /** Kind-level checks of each source block that is well-formed enough to have a name and a kind. */
-function checkSources(blocks: unknown[], kinds: KindSchemas, problems: ConfigProblem[]): SourceConfig[] {
+function checkSources(blocks: unknown[], kinds: KindSchemas, problems: ConfigProblem[], fromEnv: ReadonlySet<string>): SourceConfig[] {
   const sources: SourceConfig[] = [];
   const names = new Map<string, number>();
   blocks.forEach((raw, i) => {
@@ -125,7 +126,7 @@ function checkSources(blocks: unknown[], kinds: KindSchemas, problems: ConfigPro
     const settings: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(block)) if (!(COMMON_SOURCE_KEYS as readonly string[]).includes(k)) settings[k] = v;
     const filled = Value.Default(schema, settings) as Record<string, unknown>;
-    problems.push(...describeErrors(schema, filled, at));
+    problems.push(...describeErrors(schema, filled, at, fromEnv));
     const intervalSeconds = typeof block.interval === 'string' ? parseDuration(block.interval) : undefined;
     const timeoutSeconds = typeof block.timeout === 'string' ? parseDuration(block.timeout) : undefined;
     checkRange(problems, `${at}/interval`, 'interval', block.interval, intervalSeconds, 1, 86_400);
@@ -154,8 +155,9 @@ function eventsSettings(e: FileConfig['events']): AppConfig['events'] {
 }
 
 /** Replace `${NAME}` in string values from the environment (for secrets kept out of the file). */
-function expandEnv(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[]): unknown {
+function expandEnv(value: unknown, path: string, env: NodeJS.ProcessEnv, problems: ConfigProblem[], fromEnv: Set<string>): unknown {
   if (typeof value === 'string') {
+    if (/\$\{[A-Za-z_][A-Za-z0-9_]*\}/.test(value)) fromEnv.add(path);
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (_, name: string) => {
       const v = env[name];
       if (v === undefined) {
@@ -165,9 +167,9 @@ function expandEnv(value: unknown, path: string, env: NodeJS.ProcessEnv, problem
       return v;
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${path}/${i}`, env, problems));
+  if (Array.isArray(value)) return value.map((v, i) => expandEnv(v, `${path}/${i}`, env, problems, fromEnv));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, `${path}/${k}`, env, problems)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, expandEnv(v, `${path}/${k}`, env, problems, fromEnv)]));
   }
   return value;
 }

@@ -1,6 +1,7 @@
 /** Turns schema validation errors into one readable problem per path. */
 import type { TSchema } from '@sinclair/typebox';
 import { Value, ValueErrorType, type ValueError } from '@sinclair/typebox/value';
+import { redactUrl } from '../sources/errors.js';
 import { DURATION_PATTERN } from '../util/duration.js';
 import { closest } from '../util/edit-distance.js';
 
@@ -10,14 +11,19 @@ export interface ConfigProblem {
   message: string;
 }
 
-export function describeErrors(schema: TSchema, value: unknown, prefix: string): ConfigProblem[] {
+/**
+ * One problem per failing path. Values are quoted to help, except where they may be secrets:
+ * under secret-looking keys, values taken from the environment (`fromEnv` paths), and URLs with
+ * credentials (shown redacted).
+ */
+export function describeErrors(schema: TSchema, value: unknown, prefix: string, fromEnv: ReadonlySet<string> = new Set()): ConfigProblem[] {
   const seen = new Set<string>();
   const out: ConfigProblem[] = [];
   for (const error of Value.Errors(schema, value)) {
     const path = `${prefix}${error.path}`;
     if (seen.has(path) || [...seen].some((p) => path.startsWith(`${p}/`))) continue;
     seen.add(path);
-    out.push({ path, message: isSecretPath(path) ? redact(describe(error), error.value) : describe(error) });
+    out.push({ path, message: safeMessage(describe(error), path, error.value, fromEnv) });
   }
   return out;
 }
@@ -27,8 +33,10 @@ function isSecretPath(path: string): boolean {
   return /\/(headers|password|token|bearer_token|secret|key_file_content)(\/|$)/i.test(path);
 }
 
-function redact(message: string, value: unknown): string {
-  return message.replace(JSON.stringify(value), '<redacted>');
+function safeMessage(message: string, path: string, value: unknown, fromEnv: ReadonlySet<string>): string {
+  if (isSecretPath(path) || fromEnv.has(path)) return message.replace(JSON.stringify(value), '<redacted>');
+  if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/\s]*@/i.test(value)) return message.replace(JSON.stringify(value), JSON.stringify(redactUrl(value)));
+  return message;
 }
 
 function describe(error: ValueError): string {

@@ -6,7 +6,7 @@ import { systemClock } from '../util/clock.js';
 import { waitUntil } from '../util/wait-until.js';
 import { SourceError, UpstreamHttpError } from './errors.js';
 import { pollDelayMs, SourceRunner } from './runner.js';
-import type { Delta, PollResult, RefreshHint, SourceAdapter } from './source.js';
+import type { Delta, PollResult, RefreshHint, SourceAdapter, StreamSink } from './source.js';
 
 const log = pino({ level: 'silent' });
 
@@ -16,6 +16,8 @@ class ScriptedAdapter implements SourceAdapter {
   polls = 0;
   refreshed: string[][] = [];
   streamNotify: ((hint: RefreshHint) => void) | undefined;
+  sink: StreamSink | undefined;
+  connectOnOpen = true;
   streamEnd: (() => void) | undefined;
   streamConnects = 0;
   async poll(signal: AbortSignal): Promise<PollResult> {
@@ -26,11 +28,13 @@ class ScriptedAdapter implements SourceAdapter {
   }
   async refresh(hint: RefreshHint): Promise<Delta> {
     this.refreshed.push(hint.taskIds);
-    return { type: 'delta', tasks: hint.taskIds.map((id) => girarTask({ id, state: 'BUILDING' })) };
+    return { type: 'delta', tasks: hint.taskIds.map((id) => girarTask({ id, state: 'BUILDING' })), removedTaskIds: hint.removedTaskIds ?? [] };
   }
-  stream(signal: AbortSignal, notify: (hint: RefreshHint) => void): Promise<void> {
+  stream(signal: AbortSignal, sink: StreamSink): Promise<void> {
     this.streamConnects += 1;
-    this.streamNotify = notify;
+    this.sink = sink;
+    this.streamNotify = (hint) => sink.refresh(hint);
+    if (this.connectOnOpen) sink.connected();
     return new Promise((resolve) => {
       this.streamEnd = resolve;
       signal.addEventListener('abort', () => resolve());
@@ -38,7 +42,7 @@ class ScriptedAdapter implements SourceAdapter {
   }
 }
 
-function runner(adapter: SourceAdapter, store: Store, timeoutSeconds = 5) {
+function runner(adapter: SourceAdapter, store: Store, timeoutSeconds = 5, streamIdleSeconds = 60) {
   const polls: boolean[] = [];
   const r = new SourceRunner({
     name: 'alt',
@@ -51,6 +55,7 @@ function runner(adapter: SourceAdapter, store: Store, timeoutSeconds = 5) {
     clock: systemClock,
     observer: { pollFinished: (_s, _k, _sec, ok) => polls.push(ok) },
     random: () => 0.5,
+    streamIdleSeconds,
   });
   return { r, polls };
 }
@@ -110,6 +115,35 @@ describe('SourceRunner', () => {
     await waitUntil(() => adapter.streamConnects === 2, 5000, { what: 'reconnect' });
     await r.stop();
     expect(r.health.streamConnected).toBe(false);
+  });
+
+  it('removes the tasks the stream says are gone, and the last word on an id wins', async () => {
+    const store = new Store();
+    const adapter = new ScriptedAdapter();
+    adapter.answers.push(async () => ({ type: 'snapshot', tasks: [girarTask({ id: '1', state: 'DONE' }), girarTask({ id: '2', state: 'DONE' })] }));
+    const { r } = runner(adapter, store);
+    r.start();
+    await waitUntil(() => adapter.sink && store.getTask('alt', '2'), 5000, { what: 'first poll and stream' });
+    adapter.sink?.refresh({ taskIds: ['2'] });
+    adapter.sink?.refresh({ taskIds: [], removedTaskIds: ['1', '2'] });
+    await waitUntil(() => store.taskCount === 0, 5000, { what: 'both removed' });
+    await r.stop();
+  });
+
+  it('counts the stream as connected only once the upstream accepted it, and reconnects a silent one', async () => {
+    const store = new Store();
+    const adapter = new ScriptedAdapter();
+    adapter.connectOnOpen = false;
+    adapter.answers.push(async () => ({ type: 'snapshot', tasks: [] }));
+    const { r } = runner(adapter, store, 5, 0.2);
+    r.start();
+    await waitUntil(() => adapter.sink, 5000, { what: 'stream opened' });
+    expect(r.health.streamConnected).toBe(false);
+    adapter.sink?.connected();
+    expect(r.health.streamConnected).toBe(true);
+    // Nothing arrives: the watchdog aborts the stream and the runner reconnects.
+    await waitUntil(() => adapter.streamConnects >= 2, 5000, { what: 'reconnect after idle' });
+    await r.stop();
   });
 
   it('stops promptly even with a poll in flight', async () => {

@@ -7,10 +7,10 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
-import { deadline } from '../util/deadline.js';
+import { Cancelled, deadline } from '../util/deadline.js';
 import { SourceError, UpstreamHttpError, errorMessage } from './errors.js';
 import type { PollObserver, SourceErrorInfo, SourceHealth } from './health.js';
-import type { PollResult, RefreshHint, SourceAdapter } from './source.js';
+import type { PollResult, RefreshHint, SourceAdapter, StreamSink } from './source.js';
 
 export interface RunnerOptions {
   name: string;
@@ -26,6 +26,8 @@ export interface RunnerOptions {
   random?: () => number;
   /** Upper bound of the failure backoff; at least the interval. */
   maxBackoffSeconds?: number;
+  /** Reconnect the upstream event stream when nothing arrives for this long (default 60 s). */
+  streamIdleSeconds?: number;
 }
 
 /** Sleep that ends early (resolving false) when the signal aborts. */
@@ -48,7 +50,8 @@ export class SourceRunner {
   private readonly stop$ = new AbortController();
   private readonly state: SourceHealth;
   private queue: Promise<void> = Promise.resolve();
-  private pendingRefresh = new Set<string>();
+  private readonly pendingRefresh = new Set<string>();
+  private readonly pendingRemoved = new Set<string>();
   private refreshScheduled = false;
   private loops: Promise<void>[] = [];
   private lastRetryAfter: number | undefined;
@@ -158,43 +161,75 @@ export class SourceRunner {
   private async streamLoop(): Promise<void> {
     const stream = this.o.adapter.stream;
     if (!stream) return;
-    const signal = this.stop$.signal;
+    const stop = this.stop$.signal;
+    const idleMs = (this.o.streamIdleSeconds ?? 60) * 1000;
     let backoff = 1;
-    while (!signal.aborted) {
-      const connectedAt = this.o.clock.now();
+    while (!stop.aborted) {
+      const connection = new AbortController();
+      const onStop = () => connection.abort(stop.reason);
+      stop.addEventListener('abort', onStop, { once: true });
+      let lastAlive = this.o.clock.now();
+      let connectedAt: number | undefined;
+      // A stream that accepted us and then went silent (a proxy holding the socket, a hung
+      // upstream) would otherwise count as connected forever.
+      const watchdog = setInterval(() => {
+        if (this.o.clock.now() - lastAlive > idleMs) connection.abort(new Cancelled(`nothing arrived on the upstream event stream for ${idleMs / 1000}s`));
+      }, Math.min(idleMs, 5000));
+      const sink: StreamSink = {
+        connected: () => {
+          connectedAt = this.o.clock.now();
+          lastAlive = connectedAt;
+          this.state.streamConnected = true;
+        },
+        alive: () => {
+          lastAlive = this.o.clock.now();
+        },
+        refresh: (hint) => this.onHint(hint),
+      };
       try {
-        this.state.streamConnected = true;
-        await stream.call(this.o.adapter, signal, (hint) => this.onHint(hint));
-        if (!signal.aborted) this.o.log.info({ source: this.o.name }, 'upstream event stream ended; reconnecting');
+        await stream.call(this.o.adapter, connection.signal, sink);
+        if (!stop.aborted) this.o.log.info({ source: this.o.name }, 'upstream event stream ended; reconnecting');
       } catch (err) {
-        if (signal.aborted) break;
-        this.o.log.warn({ source: this.o.name, code: err instanceof SourceError ? err.code : 'internal' }, `upstream event stream failed: ${errorMessage(err)}`);
+        if (stop.aborted) break;
+        const reason: unknown = connection.signal.aborted ? connection.signal.reason : err;
+        this.o.log.warn({ source: this.o.name, code: err instanceof SourceError ? err.code : 'internal' }, `upstream event stream failed: ${errorMessage(reason)}; reconnecting`);
       } finally {
+        clearInterval(watchdog);
+        stop.removeEventListener('abort', onStop);
         this.state.streamConnected = false;
       }
-      if (this.o.clock.now() - connectedAt > 30_000) backoff = 1;
-      const retry = await sleep(backoff * 1000 * (0.9 + (this.o.random ?? Math.random)() * 0.2), signal);
+      if (connectedAt !== undefined && this.o.clock.now() - connectedAt > 30_000) backoff = 1;
+      const retry = await sleep(backoff * 1000 * (0.9 + (this.o.random ?? Math.random)() * 0.2), stop);
       if (!retry) break;
       backoff = Math.min(60, backoff * 2);
     }
   }
 
   private onHint(hint: RefreshHint): void {
-    for (const id of hint.taskIds) this.pendingRefresh.add(id);
+    for (const id of hint.taskIds) {
+      this.pendingRemoved.delete(id);
+      this.pendingRefresh.add(id);
+    }
+    for (const id of hint.removedTaskIds ?? []) {
+      this.pendingRefresh.delete(id);
+      this.pendingRemoved.add(id);
+    }
     if (this.refreshScheduled || !this.o.adapter.refresh) return;
     this.refreshScheduled = true;
     void this.serialize(async () => {
       this.refreshScheduled = false;
-      const ids = [...this.pendingRefresh];
+      const taskIds = [...this.pendingRefresh];
+      const removedTaskIds = [...this.pendingRemoved];
       this.pendingRefresh.clear();
-      if (ids.length === 0 || !this.o.adapter.refresh) return;
+      this.pendingRemoved.clear();
+      if ((taskIds.length === 0 && removedTaskIds.length === 0) || !this.o.adapter.refresh) return;
       const { signal, clear } = deadline(this.o.timeoutSeconds * 1000, this.stop$.signal);
       try {
-        const delta = await this.o.adapter.refresh({ taskIds: ids }, signal);
+        const delta = await this.o.adapter.refresh({ taskIds, removedTaskIds }, signal);
         if (!this.stop$.signal.aborted) this.o.store.apply(this.o.name, this.o.kind, delta);
       } catch (err) {
         if (this.stop$.signal.aborted) return;
-        this.o.log.warn({ source: this.o.name, tasks: ids.length }, `refresh after an upstream event failed (the next poll catches up): ${errorMessage(err)}`);
+        this.o.log.warn({ source: this.o.name, tasks: taskIds.length }, `refresh after an upstream event failed (the next poll catches up): ${errorMessage(err)}`);
       } finally {
         clear();
       }

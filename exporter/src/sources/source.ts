@@ -44,7 +44,20 @@ export type PollResult = Snapshot | Delta;
 
 /** What an upstream event stream asks the runner to refresh. */
 export interface RefreshHint {
+  /** Tasks to fetch again. */
   taskIds: string[];
+  /** Tasks the upstream said are gone: removed without a fetch. */
+  removedTaskIds?: string[];
+}
+
+/** What an adapter's `stream` reports to the runner. */
+export interface StreamSink {
+  /** The upstream accepted the subscription (a 2xx answer): the stream counts as connected. */
+  connected(): void;
+  /** Anything arrived (an event, a heartbeat): resets the runner's idle watchdog. */
+  alive(): void;
+  /** Ask for a targeted refresh through `refresh`. */
+  refresh(hint: RefreshHint): void;
 }
 
 export interface SourceContext {
@@ -63,9 +76,9 @@ export interface SourceAdapter {
   poll(signal: AbortSignal): Promise<PollResult>;
   /**
    * Optional upstream event stream. Resolves or rejects when the stream ends; the runner reconnects
-   * with backoff. `notify` asks for a targeted refresh through `refresh`.
+   * with backoff, and aborts the stream when nothing arrives for its idle timeout.
    */
-  stream?(signal: AbortSignal, notify: (hint: RefreshHint) => void): Promise<void>;
+  stream?(signal: AbortSignal, sink: StreamSink): Promise<void>;
   /** Fetch just the hinted records (called after `stream` notifies). */
   refresh?(hint: RefreshHint, signal: AbortSignal): Promise<Delta>;
   close?(): Promise<void>;

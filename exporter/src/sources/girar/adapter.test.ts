@@ -3,6 +3,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Task } from '../../model/task.js';
 import { ManualClock } from '../../util/clock.js';
+import { waitUntil } from '../../util/wait-until.js';
 import { SourceError, UpstreamHttpError } from '../errors.js';
 import { UpstreamHttp } from '../http.js';
 import type { RefreshHint, Snapshot, SourceAdapter } from '../source.js';
@@ -11,14 +12,6 @@ import { girarSource } from './index.js';
 import { GirarSimulator } from './simulator.js';
 
 const SECRET = 'Bearer s3cret-token';
-
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 function byId(tasks: Task[]): Map<string, Task> {
   return new Map(tasks.map((t) => [t.id, t]));
@@ -187,7 +180,7 @@ describe('girar source (taskoteka transport) against the simulator', () => {
     expect((timeout as SourceError).code).toBe('timeout');
   });
 
-  it('stream() notifies on task events, ignores heartbeats and returns on reconnect', async () => {
+  it('stream() reports the connection, every event as alive, refreshes, removals, and returns on reconnect', async () => {
     await sim.close();
     sim = new GirarSimulator({ clock, heartbeatMs: 5, warmupSteps: 0 });
     sim.setTasks([
@@ -197,24 +190,37 @@ describe('girar source (taskoteka transport) against the simulator', () => {
     url = await sim.listen();
     const a = adapter();
     const hints: RefreshHint[] = [];
-    const done = a.stream!(AbortSignal.timeout(5000), (h) => hints.push(h));
-    await waitUntil(() => sim.sseClients === 1, 'the SSE subscription');
-    await waitUntil(() => sim.heartbeatsSent >= 3, 'three heartbeats');
+    let connected = 0;
+    let alive = 0;
+    const done = a.stream!(AbortSignal.timeout(5000), { connected: () => (connected += 1), alive: () => (alive += 1), refresh: (h) => hints.push(h) });
+    await waitUntil(() => sim.sseClients === 1, 5000, { what: 'the SSE subscription' });
+    await waitUntil(() => sim.heartbeatsSent >= 3 && alive >= 3, 5000, { what: 'three heartbeats' });
+    expect(connected).toBe(1);
     sim.updateTask(1, { state: 'BUILDING' });
     sim.removeTask(2);
     sim.addTask({ id: 3, state: 'NEW' });
-    await waitUntil(() => hints.length >= 3, 'three hints');
+    await waitUntil(() => hints.length >= 3, 5000, { what: 'three hints' });
     sim.disconnectStreams('slow consumer');
     await expect(done).resolves.toBeUndefined();
-    // Events arrive in order, so the heartbeats sent before them were read and ignored.
-    expect(hints).toEqual([{ taskIds: ['1'] }, { taskIds: ['2'] }, { taskIds: ['3'] }]);
+    // Events arrive in order, so the heartbeats sent before them were read and only kept the stream alive.
+    expect(hints).toEqual([{ taskIds: ['1'] }, { taskIds: [], removedTaskIds: ['2'] }, { taskIds: ['3'] }]);
+  });
+
+  it('refresh() applies a removal from the stream without fetching the task', async () => {
+    const a = adapter();
+    await poll(a);
+    const before = detailRequests();
+    const [id] = [...sim.states().keys()];
+    const delta = await a.refresh!({ taskIds: [], removedTaskIds: [String(id)] }, AbortSignal.timeout(5000));
+    expect(delta).toEqual({ type: 'delta', tasks: [], removedTaskIds: [String(id)] });
+    expect(detailRequests()).toBe(before);
   });
 
   it('stream() rejects with a typed error when taskoteka refuses the subscription', async () => {
     await sim.close();
     sim = new GirarSimulator({ clock, heartbeatMs: 0, warmupSteps: 0, maxSseConnections: 0 });
     url = await sim.listen();
-    await expect(adapter().stream!(AbortSignal.timeout(5000), () => {})).rejects.toMatchObject({ code: 'http', status: 503 });
+    await expect(adapter().stream!(AbortSignal.timeout(5000), { connected: () => {}, alive: () => {}, refresh: () => {} })).rejects.toMatchObject({ code: 'http', status: 503 });
   });
 
   it('has no stream() when stream: false', () => {

@@ -5,7 +5,7 @@
 import type { Task } from '../../model/task.js';
 import { Cancelled, deadline } from '../../util/deadline.js';
 import { SourceError, errorMessage } from '../errors.js';
-import type { Delta, RefreshHint, Snapshot, SourceAdapter, SourceContext } from '../source.js';
+import type { Delta, RefreshHint, Snapshot, SourceAdapter, SourceContext, StreamSink } from '../source.js';
 import { TaskotekaClient } from './client.js';
 import { settleWithLimit } from './concurrency.js';
 import type { GirarConfig } from './config.js';
@@ -93,13 +93,18 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     };
   }
 
-  async stream(signal: AbortSignal, notify: (hint: RefreshHint) => void): Promise<void> {
-    for await (const ev of this.client.events(signal)) {
+  async stream(signal: AbortSignal, sink: StreamSink): Promise<void> {
+    for await (const ev of this.client.events(signal, () => sink.connected())) {
+      sink.alive();
       switch (ev.type) {
         case 'task_new':
         case 'task_updated':
+          sink.refresh({ taskIds: [String(ev.id)] });
+          break;
         case 'task_removed':
-          notify({ taskIds: [String(ev.id)] });
+          // With --archive-dir taskoteka would still answer GET /tasks/{id} from the archive, so
+          // a removal is applied as such, not re-fetched.
+          sink.refresh({ taskIds: [], removedTaskIds: [String(ev.id)] });
           break;
         case 'reconnect':
           this.ctx.log.debug({ source: this.ctx.name, reason: ev.reason }, 'taskoteka asked to reconnect the event stream');
@@ -111,10 +116,15 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   }
 
   async refresh(hint: RefreshHint, signal: AbortSignal): Promise<Delta> {
-    const ids = [...new Set(hint.taskIds)];
+    const gone = [...new Set(hint.removedTaskIds ?? [])];
+    for (const id of gone) {
+      this.items.delete(id);
+      this.details.delete(id);
+    }
+    const ids = [...new Set(hint.taskIds)].filter((id) => !gone.includes(id));
     const results = await settleWithLimit(ids, this.config.detail_concurrency, signal, (id) => this.client.getTask(id, signal));
     const tasks: Task[] = [];
-    const removedTaskIds: string[] = [];
+    const removedTaskIds: string[] = [...gone];
     const failures: unknown[] = [];
     results.forEach((r, i) => {
       const id = ids[i] as string;

@@ -1,19 +1,12 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { ManualClock } from '../../util/clock.js';
+import { waitUntil } from '../../util/wait-until.js';
 import { SourceError, UpstreamHttpError, UpstreamPayloadError } from '../errors.js';
 import { UpstreamHttp } from '../http.js';
 import { TaskotekaClient, type TaskotekaEvent } from './client.js';
 import { GirarSimulator, type SimFault } from './simulator.js';
 
 const SECRET_HEADERS = { authorization: 'Bearer s3cret-token', 'x-proxy-key': 'pr0xy-s3cret' };
-
-async function waitUntil(cond: () => boolean, what: string, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 async function failure(p: Promise<unknown>): Promise<SourceError> {
   try {
@@ -134,7 +127,7 @@ describe('TaskotekaClient against the simulator', () => {
     const done = (async () => {
       for await (const ev of client.events(controller.signal)) seen.push(ev);
     })();
-    await waitUntil(() => sim.sseClients === 1, 'the SSE subscription');
+    await waitUntil(() => sim.sseClients === 1, 5000, { what: 'the SSE subscription' });
     const next = state === 'FAILED' ? 'AWAITING' : 'FAILED';
     sim.updateTask(id, { state: next });
     sim.removeTask(id);
@@ -158,7 +151,7 @@ describe('TaskotekaClient against the simulator', () => {
       break;
     }
     controller.abort();
-    await waitUntil(() => sim.sseClients === 0, 'the server to see the stream close');
+    await waitUntil(() => sim.sseClients === 0, 5000, { what: 'the server to see the stream close' });
   });
 
   it('reports refused SSE subscriptions as HTTP errors', async () => {

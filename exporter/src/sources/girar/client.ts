@@ -85,9 +85,11 @@ export class TaskotekaClient {
    * Subscribe to `GET /events`. Ends when the server closes the stream or `signal` aborts;
    * a broken connection throws a `network` SourceError, a malformed event a payload error.
    */
-  async *events(signal: AbortSignal): AsyncGenerator<TaskotekaEvent> {
+  /** The event stream; `onOpen` runs once taskoteka has accepted the subscription. */
+  async *events(signal: AbortSignal, onOpen?: () => void): AsyncGenerator<TaskotekaEvent> {
     const url = `${this.base}/events`;
     const res = await this.http.stream(url, { signal, ...(this.options.headers ? { headers: this.options.headers } : {}) });
+    onOpen?.();
     try {
       for await (const ev of parseSse(res.body)) yield toEvent(ev.event, ev.data, url);
     } catch (err) {

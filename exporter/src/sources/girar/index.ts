@@ -25,7 +25,7 @@ export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
       poll: (signal) => adapter.poll(signal),
       refresh: (hint, signal) => adapter.refresh(hint, signal),
       // Without the stream the periodic poll alone keeps the state; only the latency differs.
-      ...(config.stream ? { stream: (signal: AbortSignal, notify) => adapter.stream(signal, notify) } : {}),
+      ...(config.stream ? { stream: (signal: AbortSignal, sink) => adapter.stream(signal, sink) } : {}),
     };
   },
   async demo(ctx: DemoContext): Promise<DemoInstance> {

@@ -1,5 +1,6 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
 import { ManualClock } from '../../util/clock.js';
+import { waitUntil } from '../../util/wait-until.js';
 import { parseSse, type SseEvent } from '../sse-parser.js';
 import { GIRAR_DEFAULT_STATES, GIRAR_STATES } from './normalize.js';
 import { GIRAR_TRANSITIONS, GirarSimulator, type SimTaskSpec } from './simulator.js';
@@ -272,10 +273,12 @@ describe('GirarSimulator HTTP API', () => {
     sim.updateTask(411555, { state: 'FAILING' });
     sim.addTask({ id: 411600, state: 'NEW', owner: 'lav' });
     sim.removeTask(411200);
-    const deadline = Date.now() + 3000;
-    while (events.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    await sim.close();
-    await reading;
+    try {
+      await waitUntil(() => events.length >= 3, 5000, { what: 'three task events on the stream' });
+    } finally {
+      await sim.close();
+      await reading;
+    }
     expect(events).toEqual([
       { event: 'task_updated', data: '{"id":411555,"state":"FAILING","prev_state":"BUILDING","owner":"rider"}' },
       { event: 'task_new', data: '{"id":411600,"state":"NEW","owner":"lav"}' },

@@ -26,12 +26,7 @@ export class TaskMetrics {
       g.reset();
       for (const group of store.taskGroups()) {
         if (!WAITING_PHASES.has(group.phase)) continue;
-        let oldest = Number.POSITIVE_INFINITY;
-        for (const key of group.keys) {
-          const since = store.getEntry(key)?.task.stateSince;
-          const ms = since === undefined ? Number.NaN : Date.parse(since);
-          if (ms < oldest) oldest = ms;
-        }
+        const oldest = store.oldestInGroup(group);
         if (Number.isFinite(oldest)) g.set({ source: group.source, kind: group.kind, repo: group.repo, state: group.state }, oldest / 1000);
       }
     });

@@ -194,3 +194,29 @@ describe('Store.queryTasks', () => {
     ]);
   });
 });
+
+describe('Store change detection', () => {
+  it('skips a record handed in again as the same object, and an equal copy, but sees a real change', () => {
+    const store = new Store();
+    const task = girarTask({ id: '1', state: 'BUILDING', message: 'a' });
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [task] }, T0);
+    expect(store.apply('alt', 'girar', { type: 'snapshot', tasks: [task] }, T0 + 1)).toEqual([]);
+    expect(store.apply('alt', 'girar', { type: 'snapshot', tasks: [structuredClone(task)] }, T0 + 2)).toEqual([]);
+    const changed = store.apply('alt', 'girar', { type: 'snapshot', tasks: [{ ...task, message: 'b' }] }, T0 + 3);
+    expect(changed.map((e) => [e.type, e.prev_state, e.state])).toEqual([['task_updated', 'BUILDING', 'BUILDING']]);
+    expect(store.getTask('alt', '1')?.message).toBe('b');
+  });
+
+  it('keeps the oldest state time per group right as members come, change and go', () => {
+    const store = new Store();
+    const at = (m: number) => T0 + m * 60_000;
+    const oldest = () => Object.fromEntries([...store.taskGroups()].map((g) => [g.state, store.oldestInGroup(g)]));
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'AWAITING' })] }, at(0));
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'AWAITING' }), girarTask({ id: '2', state: 'AWAITING' })] }, at(5));
+    expect(oldest()).toEqual({ AWAITING: at(0) });
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'BUILDING' }), girarTask({ id: '2', state: 'AWAITING' })] }, at(7));
+    expect(oldest()).toEqual({ AWAITING: at(5), BUILDING: at(7) });
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'BUILDING' })] }, at(8));
+    expect(oldest()).toEqual({ BUILDING: at(7) });
+  });
+});

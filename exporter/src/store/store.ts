@@ -52,8 +52,13 @@ export interface TaskEntry {
   key: string;
   task: Task;
   doc: SearchDoc;
+  /** The record the adapter handed in last: the same object again means nothing changed. */
+  incoming: Task;
+  /** Hash of the incoming record's JSON, to tell an equal record from a changed one. */
   fingerprint: string;
   idNum: number;
+  /** `task.stateSince` in epoch ms (NaN when unknown), parsed once. */
+  stateSinceMs: number;
 }
 
 /** Current count and member keys of one (source, kind, repo, state) group, for metrics. */
@@ -64,6 +69,10 @@ export interface TaskGroup {
   state: string;
   phase: Phase;
   keys: Set<string>;
+  /** Earliest stateSince of the members (epoch ms; NaN when none is known); see Store.oldestInGroup. */
+  oldestMs: number;
+  /** Members changed since oldestMs was computed. */
+  dirty: boolean;
 }
 
 export class Store {
@@ -108,10 +117,11 @@ export class Store {
       const change = this.upsertTask(key, task, when);
       if (change) produced.push(change);
     }
-    const removed =
-      result.type === 'snapshot'
-        ? [...this.index.lookup('source', [source])].filter((k) => !seen.has(k))
-        : (result.removedTaskIds ?? []).map((id) => taskKey(source, id));
+    let removed: string[];
+    if (result.type === 'delta') removed = (result.removedTaskIds ?? []).map((id) => taskKey(source, id));
+    // Every key seen is held now, so equal counts mean nothing else is: skip the full diff.
+    else if (this.index.lookupSize('source', [source]) === seen.size) removed = [];
+    else removed = [...this.index.lookup('source', [source])].filter((k) => !seen.has(k));
     for (const key of removed) {
       const change = this.removeTask(key, when);
       if (change) produced.push(change);
@@ -165,6 +175,24 @@ export class Store {
     return this.groups.values();
   }
 
+  /**
+   * Earliest time a member of the group entered its state (epoch ms, NaN when unknown).
+   * Recomputed only for groups whose members changed since the last call, so a scrape costs
+   * O(changed groups), not O(tasks).
+   */
+  oldestInGroup(group: TaskGroup): number {
+    if (group.dirty) {
+      let oldest = Number.POSITIVE_INFINITY;
+      for (const key of group.keys) {
+        const ms = this.entries.get(key)?.stateSinceMs;
+        if (ms !== undefined && ms < oldest) oldest = ms;
+      }
+      group.oldestMs = Number.isFinite(oldest) ? oldest : Number.NaN;
+      group.dirty = false;
+    }
+    return group.oldestMs;
+  }
+
   getEntry(key: string): TaskEntry | undefined {
     return this.entries.get(key);
   }
@@ -197,15 +225,27 @@ export class Store {
   private upsertTask(key: string, incoming: Task, when: string): ChangeEvent | undefined {
     const prevEntry = this.entries.get(key);
     const prev = prevEntry?.task;
-    const fingerprint = JSON.stringify(incoming);
-    if (prevEntry && prevEntry.fingerprint === fingerprint) return undefined;
+    if (prevEntry && prevEntry.incoming === incoming) return undefined;
+    const fingerprint = hashText(JSON.stringify(incoming));
+    if (prevEntry && prevEntry.fingerprint === fingerprint) {
+      prevEntry.incoming = incoming;
+      return undefined;
+    }
     const { task: next, runStarted } = deriveTimes(prev, incoming, when, this.lifecycles.get(incoming.kind));
     if (next.updated === undefined) next.updated = when;
     if (prevEntry) {
       this.index.remove(key, prevEntry.task);
       this.ungroup(key, prevEntry.task);
     }
-    const entry: TaskEntry = { key, task: next, doc: buildSearchDoc(next), fingerprint, idNum: /^\d+$/.test(next.id) ? Number(next.id) : Number.NaN };
+    const entry: TaskEntry = {
+      key,
+      task: next,
+      doc: buildSearchDoc(next),
+      incoming,
+      fingerprint,
+      idNum: /^\d+$/.test(next.id) ? Number(next.id) : Number.NaN,
+      stateSinceMs: next.stateSince === undefined ? Number.NaN : Date.parse(next.stateSince),
+    };
     this.entries.set(key, entry);
     this.index.add(key, next);
     this.group(key, next);
@@ -245,8 +285,9 @@ export class Store {
   private group(key: string, t: Task): void {
     const gk = groupKey(t);
     let g = this.groups.get(gk);
-    if (!g) this.groups.set(gk, (g = { source: t.source, kind: t.kind, repo: t.repo ?? '', state: t.state, phase: t.phase, keys: new Set() }));
+    if (!g) this.groups.set(gk, (g = { source: t.source, kind: t.kind, repo: t.repo ?? '', state: t.state, phase: t.phase, keys: new Set(), oldestMs: Number.NaN, dirty: true }));
     g.keys.add(key);
+    g.dirty = true;
   }
 
   private ungroup(key: string, t: Task): void {
@@ -254,6 +295,7 @@ export class Store {
     const g = this.groups.get(gk);
     if (!g) return;
     g.keys.delete(key);
+    g.dirty = true;
     if (g.keys.size === 0) this.groups.delete(gk);
   }
 
@@ -314,4 +356,18 @@ function recordState(rec: Worker | Job): string {
 function listRecords<T extends { source: string }>(table: Map<string, Map<string, T>>, source?: string): T[] {
   if (source !== undefined) return [...(table.get(source)?.values() ?? [])];
   return [...table.values()].flatMap((m) => [...m.values()]);
+}
+
+/** 53-bit string hash (cyrb53), as a short fingerprint instead of keeping the whole JSON. */
+function hashText(text: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36) + text.length.toString(36);
 }

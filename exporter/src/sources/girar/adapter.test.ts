@@ -266,6 +266,17 @@ describe('girar source (taskoteka transport) against the simulator', () => {
     await expect(fetch(`${demo.url}/health`)).rejects.toThrow();
   });
 
+  it('hands the store the same task objects when nothing changed, and new ones only for changed tasks', async () => {
+    const a = adapter();
+    const first = byId((await poll(a)).tasks);
+    const second = byId((await poll(a)).tasks);
+    expect([...second].every(([id, t]) => first.get(id) === t)).toBe(true);
+    const [id] = [...sim.states().keys()];
+    sim.updateTask(id as number, { message: 'changed for the identity test' });
+    const third = byId((await poll(a)).tasks);
+    expect([...third].filter(([tid, t]) => second.get(tid) !== t).map(([tid]) => tid)).toEqual([String(id)]);
+  });
+
   it('forgets tasks the upstream no longer lists', async () => {
     const a = adapter();
     await poll(a);

@@ -29,6 +29,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   private readonly client: TaskotekaClient;
   private readonly items = new Map<string, ItemEntry>();
   private readonly details = new Map<string, DetailEntry>();
+  private readonly normalized = new Map<string, { item: ItemEntry | undefined; detail: DetailEntry | undefined; stale: boolean; task: Task }>();
   /** Orders list observations and detail fetches, to tell which of the two is newer. */
   private seq = 0;
 
@@ -66,8 +67,8 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       const prev = this.items.get(id);
       if (!prev || prev.raw !== raw) this.items.set(id, { item, raw, changedAt: listedAt });
     }
-    for (const id of [...this.items.keys()]) if (!seen.has(id)) this.items.delete(id);
-    for (const id of [...this.details.keys()]) if (!seen.has(id)) this.details.delete(id);
+    for (const id of [...this.items.keys()]) if (!seen.has(id)) this.forget(id);
+    for (const id of [...this.details.keys()]) if (!seen.has(id)) this.forget(id);
 
     const wanted = this.detailsWanted();
     await this.fetchDetails(wanted, detailSignal);
@@ -118,8 +119,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   async refresh(hint: RefreshHint, signal: AbortSignal): Promise<Delta> {
     const gone = [...new Set(hint.removedTaskIds ?? [])];
     for (const id of gone) {
-      this.items.delete(id);
-      this.details.delete(id);
+      this.forget(id);
     }
     const ids = [...new Set(hint.taskIds)].filter((id) => !gone.includes(id));
     const results = await settleWithLimit(ids, this.config.detail_concurrency, signal, (id) => this.client.getTask(id, signal));
@@ -133,8 +133,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         this.ctx.log.debug({ source: this.ctx.name, taskId: id, err: errorMessage(r.reason) }, 'girar task refresh failed');
       } else if (r.value === undefined) {
         removedTaskIds.push(id);
-        this.items.delete(id);
-        this.details.delete(id);
+        this.forget(id);
       } else {
         this.details.set(id, { detail: r.value, fetchedAt: ++this.seq });
         tasks.push(this.task(id));
@@ -172,12 +171,24 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     });
   }
 
+  /**
+   * The normalized task, reused while neither its list item nor its detail changed: the store
+   * recognizes the same object and skips it without serializing it, so an unchanged poll is cheap.
+   */
   private task(id: string): Task {
     const entry = this.items.get(id);
     const d = this.details.get(id);
-    return normalizeTask(this.ctx.name, entry?.item, d?.detail, {
-      taskUrl: this.config.task_url,
-      detailStale: d !== undefined && entry !== undefined && d.fetchedAt < entry.changedAt,
-    });
+    const stale = d !== undefined && entry !== undefined && d.fetchedAt < entry.changedAt;
+    const cached = this.normalized.get(id);
+    if (cached && cached.item === entry && cached.detail === d && cached.stale === stale) return cached.task;
+    const task = normalizeTask(this.ctx.name, entry?.item, d?.detail, { taskUrl: this.config.task_url, detailStale: stale });
+    this.normalized.set(id, { item: entry, detail: d, stale, task });
+    return task;
+  }
+
+  private forget(id: string): void {
+    this.items.delete(id);
+    this.details.delete(id);
+    this.normalized.delete(id);
   }
 }

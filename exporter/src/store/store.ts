@@ -3,6 +3,7 @@
  * Applying a poll result diffs it against what is held, emits seq-numbered change events,
  * and tells in-process listeners (metrics) what changed, with the previous and next record.
  */
+import { createHash } from 'node:crypto';
 import type { ChangeEvent, ChangeEventType } from '../model/events.js';
 import type { Job } from '../model/job.js';
 import { taskKey, type Phase, type Task } from '../model/task.js';
@@ -54,7 +55,7 @@ export interface TaskEntry {
   doc: SearchDoc;
   /** The record the adapter handed in last: the same object again means nothing changed. */
   incoming: Task;
-  /** Hash of the incoming record's JSON, to tell an equal record from a changed one. */
+  /** SHA-1 of the incoming record's JSON, to tell an equal record from a changed one. */
   fingerprint: string;
   idNum: number;
   /** `task.stateSince` in epoch ms (NaN when unknown), parsed once. */
@@ -358,16 +359,7 @@ function listRecords<T extends { source: string }>(table: Map<string, Map<string
   return [...table.values()].flatMap((m) => [...m.values()]);
 }
 
-/** 53-bit string hash (cyrb53), as a short fingerprint instead of keeping the whole JSON. */
+/** A short fingerprint of a record's JSON (native SHA-1: faster than hashing in JS, and 28 bytes instead of the JSON). */
 function hashText(text: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < text.length; i += 1) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36) + text.length.toString(36);
+  return createHash('sha1').update(text).digest('base64');
 }

@@ -37,7 +37,8 @@ const BAD: Record<string, ConfigProblem[]> = {
   'bad-events-limit.yaml': [{ path: '/events/max_connections', message: 'expected integer to be greater or equal to 1, got 0' }],
   'bad-girar-missing-url.yaml': [{ path: '/sources/0/url', message: 'missing required key "url"' }],
   'bad-girar-unknown-key.yaml': [{ path: '/sources/0/detail_concurency', message: 'unknown key "detail_concurency" (did you mean "detail_concurrency"?)' }],
-  'bad-girar-url.yaml': [{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, got "ftp://git.altlinux.org/tasks/api"' }],
+  'bad-girar-url.yaml': [{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got "ftp://git.altlinux.org/tasks/api"' }],
+  'bad-girar-url-query.yaml': [{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got "https://git.altlinux.org/tasks/api?token=redacted"' }],
   'bad-girar-transport.yaml': [{ path: '/sources/0/transport', message: 'expected "taskoteka", got "amqp"' }],
   'bad-many-problems.yaml': [
     { path: '/log/level', message: 'expected one of debug, info, warn, error, got "loud"' },
@@ -118,7 +119,7 @@ describe('config files', () => {
       }
       return [];
     };
-    expect(problems(withUserinfo)).toEqual([{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, got "ftp://redacted@host/api"' }]);
-    expect(problems(fromEnv, { TASKOTEKA_URL: 'gopher://secret-host/x' })).toEqual([{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, got <redacted>' }]);
+    expect(problems(withUserinfo)).toEqual([{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got "ftp://redacted@host/api"' }]);
+    expect(problems(fromEnv, { TASKOTEKA_URL: 'gopher://secret-host/x' })).toEqual([{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got <redacted>' }]);
   });
 });

@@ -35,7 +35,10 @@ function isSecretPath(path: string): boolean {
 
 function safeMessage(message: string, path: string, value: unknown, fromEnv: ReadonlySet<string>): string {
   if (isSecretPath(path) || fromEnv.has(path)) return message.replace(JSON.stringify(value), '<redacted>');
-  if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/\s]*@/i.test(value)) return message.replace(JSON.stringify(value), JSON.stringify(redactUrl(value)));
+  if (typeof value === 'string' && /^[a-z][a-z0-9+.-]*:\/\//i.test(value)) {
+    const redacted = redactUrl(value);
+    if (redacted !== value && redacted !== `${value}/`) return message.replace(JSON.stringify(value), JSON.stringify(redacted));
+  }
   return message;
 }
 

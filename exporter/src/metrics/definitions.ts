@@ -202,7 +202,7 @@ export const METRICS = {
     type: 'gauge',
     unit: 'timestamp_seconds',
     labels: ['source', 'kind'],
-    help: 'When the upstream last refreshed its own cache (latest successful poll time minus the cache age the upstream reported, e.g. taskoteka x-cache-age); absent when the upstream does not say.',
+    help: 'When the upstream last refreshed its own cache (the time of the response that reported the cache age minus that age, e.g. taskoteka x-cache-age); absent when the upstream does not say.',
     updated: 'poll',
     note: 'The same fact as a point in time, which stays right between polls: the cache age now is `time() - buildfarm_source_upstream_cache_timestamp_seconds`.',
   },

@@ -22,7 +22,7 @@ const HEALTH_VALUES: Record<HealthGaugeKey, (h: SourceHealth) => number | undefi
   sourceStreamConnected: (h) => (h.streamConnected === undefined ? undefined : h.streamConnected ? 1 : 0),
   sourceUpstreamCache: (h) => {
     const age = h.upstream?.cacheAgeSeconds;
-    const at = seconds(h.lastSuccessAt);
+    const at = seconds(h.upstream?.observedAt ?? h.lastSuccessAt);
     return age === undefined || at === undefined || !Number.isFinite(age) ? undefined : at - age;
   },
   sourceUpstreamCacheAge: (h) => h.upstream?.cacheAgeSeconds,

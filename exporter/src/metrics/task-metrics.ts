@@ -50,7 +50,7 @@ export class TaskMetrics {
       if (seconds !== undefined) this.duration.observe({ source, kind, repo, phase: next.phase }, seconds);
     }
     if (runStarted && prev.phase === 'queued') {
-      const seconds = secondsBetween(prev.stateSince, event.at);
+      const seconds = secondsBetween(prev.stateSince, next.stateSince ?? event.at);
       if (seconds !== undefined) this.queueWait.observe({ source, kind, repo }, seconds);
     }
   }

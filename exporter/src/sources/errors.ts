@@ -2,7 +2,8 @@
  * Typed upstream failures. Each message says what happened and what to check;
  * none ever includes credentials (URLs are passed through `redactUrl`).
  */
-export type SourceErrorCode = 'network' | 'timeout' | 'http' | 'payload' | 'too_large' | 'config';
+/** `canceled`: the exporter stopped the request on purpose (optional work past its time budget). */
+export type SourceErrorCode = 'network' | 'timeout' | 'canceled' | 'http' | 'payload' | 'too_large' | 'config';
 
 export class SourceError extends Error {
   constructor(

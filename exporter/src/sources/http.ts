@@ -82,7 +82,7 @@ export class UpstreamHttp {
     } catch (err) {
       if (options.signal.aborted && options.signal.reason instanceof Cancelled) {
         this.record('canceled');
-        throw new SourceError('timeout', `GET ${redactUrl(url)} was cancelled: ${options.signal.reason.message}`, { cause: err });
+        throw new SourceError('canceled', `GET ${redactUrl(url)} was cancelled: ${options.signal.reason.message}`, { cause: err });
       }
       if (options.signal.aborted) {
         this.record('timeout');
@@ -112,6 +112,9 @@ async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: st
       const destroyable = body as { destroy?: () => void };
       destroyable.destroy?.();
       throw err;
+    }
+    if (signal?.aborted && signal.reason instanceof Cancelled) {
+      throw new SourceError('canceled', `GET ${redactUrl(url)} was cancelled while reading the body: ${signal.reason.message}`, { cause: err });
     }
     if (signal?.aborted) {
       throw new SourceError('timeout', `GET ${redactUrl(url)} answered but did not finish sending its body in time (${abortReason(signal)}); raise the source's timeout if the upstream is just slow`, { cause: err });

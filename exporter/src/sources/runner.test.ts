@@ -87,6 +87,18 @@ describe('SourceRunner', () => {
     expect(r.health.lastError?.message).toMatch(/within 0.05s|did not answer in time|aborted/);
   });
 
+  it('fails a poll at its deadline even when the adapter ignores the abort, and still stops', async () => {
+    const store = new Store();
+    const deaf: SourceAdapter = { poll: () => new Promise<PollResult>(() => {}) };
+    const { r } = runner(deaf, store, 0.05);
+    await r.pollOnce();
+    expect(r.health).toMatchObject({ up: false, lastError: { code: 'timeout' }, polls: { ok: 0, failed: 1 } });
+    r.start();
+    const t0 = Date.now();
+    await r.stop();
+    expect(Date.now() - t0).toBeLessThan(1000);
+  });
+
   it('reports an adapter bug as an internal error without crashing', async () => {
     const store = new Store();
     const adapter = new ScriptedAdapter();

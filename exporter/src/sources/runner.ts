@@ -123,7 +123,7 @@ export class SourceRunner {
     let result: PollResult | undefined;
     let failure: unknown;
     try {
-      result = await this.o.adapter.poll(signal);
+      result = await untilAborted(this.o.adapter.poll(signal), signal);
       if (this.stop$.signal.aborted) return;
       this.o.store.apply(this.o.name, this.o.kind, result);
     } catch (err) {
@@ -137,13 +137,16 @@ export class SourceRunner {
     this.state.lastPollDurationSeconds = seconds;
     this.o.observer?.pollFinished(this.o.name, this.o.kind, seconds, failure === undefined);
     if (failure === undefined) {
-      if (!this.state.up && this.state.polls.failed > 0) this.o.log.info({ source: this.o.name, after_failures: this.state.consecutiveFailures }, 'source recovered');
+      if (!this.state.up && this.state.polls.failed > 0) this.o.log.info({ after_failures: this.state.consecutiveFailures }, 'source recovered');
       this.state.up = true;
       this.state.lastSuccessAt = this.o.clock.now();
       this.state.consecutiveFailures = 0;
       this.state.polls.ok += 1;
       this.lastRetryAfter = undefined;
-      if (result?.upstream) this.state.upstream = { ...this.state.upstream, ...result.upstream };
+      // A snapshot says what the upstream reports now (a header it stopped sending is gone);
+      // a delta that says nothing leaves the last word standing.
+      if (result?.type === 'snapshot') this.state.upstream = result.upstream ?? {};
+      else if (result?.upstream) this.state.upstream = result.upstream;
       return;
     }
     this.state.up = false;
@@ -153,7 +156,7 @@ export class SourceRunner {
     this.lastRetryAfter = failure instanceof UpstreamHttpError ? failure.retryAfterSeconds : undefined;
     const level = failure instanceof SourceError ? 'warn' : 'error';
     this.o.log[level](
-      { source: this.o.name, kind: this.o.kind, code: this.state.lastError.code, consecutive_failures: this.state.consecutiveFailures, ...(level === 'error' ? { err: failure } : {}) },
+      { code: this.state.lastError.code, consecutive_failures: this.state.consecutiveFailures, ...(level === 'error' ? { err: failure } : {}) },
       `poll failed, keeping the last good state: ${this.state.lastError.message}`,
     );
   }
@@ -186,26 +189,31 @@ export class SourceRunner {
         },
         refresh: (hint) => this.onHint(hint),
       };
+      let retryAfter: number | undefined;
       try {
-        await stream.call(this.o.adapter, connection.signal, sink);
-        if (!stop.aborted) this.o.log.info({ source: this.o.name }, 'upstream event stream ended; reconnecting');
+        await untilAborted(stream.call(this.o.adapter, connection.signal, sink), connection.signal);
+        if (!stop.aborted) this.o.log.info('upstream event stream ended; reconnecting');
       } catch (err) {
         if (stop.aborted) break;
         const reason: unknown = connection.signal.aborted ? connection.signal.reason : err;
-        this.o.log.warn({ source: this.o.name, code: err instanceof SourceError ? err.code : 'internal' }, `upstream event stream failed: ${errorMessage(reason)}; reconnecting`);
+        retryAfter = err instanceof UpstreamHttpError ? err.retryAfterSeconds : undefined;
+        this.o.log.warn({ code: err instanceof SourceError ? err.code : reason instanceof Cancelled ? 'idle' : 'internal' }, `upstream event stream failed: ${errorMessage(reason)}; reconnecting`);
       } finally {
         clearInterval(watchdog);
         stop.removeEventListener('abort', onStop);
         this.state.streamConnected = false;
       }
       if (connectedAt !== undefined && this.o.clock.now() - connectedAt > 30_000) backoff = 1;
-      const retry = await sleep(backoff * 1000 * (0.9 + (this.o.random ?? Math.random)() * 0.2), stop);
+      const waitSeconds = Math.max(backoff, Math.min(retryAfter ?? 0, 3600));
+      const retry = await sleep(waitSeconds * 1000 * (0.9 + (this.o.random ?? Math.random)() * 0.2), stop);
       if (!retry) break;
       backoff = Math.min(60, backoff * 2);
     }
   }
 
   private onHint(hint: RefreshHint): void {
+    // Without a refresh there is nothing to do with a hint: the next poll catches up.
+    if (!this.o.adapter.refresh) return;
     for (const id of hint.taskIds) {
       this.pendingRemoved.delete(id);
       this.pendingRefresh.add(id);
@@ -214,7 +222,7 @@ export class SourceRunner {
       this.pendingRefresh.delete(id);
       this.pendingRemoved.add(id);
     }
-    if (this.refreshScheduled || !this.o.adapter.refresh) return;
+    if (this.refreshScheduled) return;
     this.refreshScheduled = true;
     void this.serialize(async () => {
       this.refreshScheduled = false;
@@ -225,16 +233,41 @@ export class SourceRunner {
       if ((taskIds.length === 0 && removedTaskIds.length === 0) || !this.o.adapter.refresh) return;
       const { signal, clear } = deadline(this.o.timeoutSeconds * 1000, this.stop$.signal);
       try {
-        const delta = await this.o.adapter.refresh({ taskIds, removedTaskIds }, signal);
+        const delta = await untilAborted(this.o.adapter.refresh({ taskIds, removedTaskIds }, signal), signal);
         if (!this.stop$.signal.aborted) this.o.store.apply(this.o.name, this.o.kind, delta);
       } catch (err) {
         if (this.stop$.signal.aborted) return;
-        this.o.log.warn({ source: this.o.name, tasks: taskIds.length }, `refresh after an upstream event failed (the next poll catches up): ${errorMessage(err)}`);
+        this.o.log.warn({ tasks: taskIds.length }, `refresh after an upstream event failed (the next poll catches up): ${errorMessage(err)}`);
       } finally {
         clear();
       }
     });
   }
+}
+
+/**
+ * The promise's outcome, or a rejection with the signal's reason as soon as it aborts: an adapter
+ * that ignores its signal can no longer hold a poll, a refresh or shutdown forever.
+ */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    work.catch(() => {});
+    return Promise.reject(signal.reason as Error);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /**

@@ -16,9 +16,15 @@ export interface UpstreamInfo {
   version?: string;
   /** Age of the upstream's own cache in seconds (taskoteka `x-cache-age`). */
   cacheAgeSeconds?: number;
+  /** Epoch ms at which `cacheAgeSeconds` was read (the response time, not the end of the poll). */
+  observedAt?: number;
 }
 
-/** The complete current picture of a source: anything absent from it is gone. */
+/**
+ * The complete current picture of a source: anything absent from it is gone.
+ * Records handed to the store are immutable from then on: the store keeps them (and skips a
+ * record handed in again as the same object), so an adapter must build a new object for a change.
+ */
 export interface Snapshot {
   type: 'snapshot';
   tasks: Task[];

@@ -48,6 +48,21 @@ describe('Store.apply', () => {
     expect(store.getTask('alt', '1')).toBeUndefined();
   });
 
+  it('refuses a whole result with a record of another source, changing nothing', () => {
+    const store = new Store();
+    const w = { source: 'other', kind: 'apb', id: 's1', name: 's1', up: true, archs: [] };
+    expect(() => store.apply('apb', 'apb', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'NEW', kind: 'apb' }, 'apb')], workers: [w] })).toThrow(/returned a worker labelled other\/apb/);
+    expect(store.taskCount).toBe(0);
+    expect(store.events.lastSeq).toBe(0);
+  });
+
+  it('drops the workers of a source whose snapshot has none', () => {
+    const store = new Store();
+    const w = { source: 'apb', kind: 'apb', id: 's1', name: 's1', up: true, archs: [] };
+    store.apply('apb', 'apb', { type: 'snapshot', tasks: [], workers: [w] });
+    expect(store.apply('apb', 'apb', { type: 'snapshot', tasks: [] }).map((e) => e.type)).toEqual(['worker_removed']);
+  });
+
   it('rejects tasks labelled with another source', () => {
     const store = new Store();
     expect(() => store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'NEW' }, 'nope')] })).toThrow(/adapters must set source/);
@@ -100,6 +115,15 @@ describe('Store.apply', () => {
     step(33, 'DONE');
     expect(store.getTask('alt', '9')).toMatchObject({ started: '2026-03-16T12:31:00Z', finished: '2026-03-16T12:33:00Z' });
     expect(started.slice(5)).toEqual([false, true, false, false, false, false]);
+  });
+
+  it('times a run on the upstream clock when the upstream says when states were entered', () => {
+    const store = new Store({ lifecycles: new Map([['girar', { runStartStates: ['BUILDING'] }]]) });
+    const seen = (m: number) => T0 + m * 60_000;
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '3', state: 'AWAITING', stateSince: '2026-03-16T11:00:00Z' })] }, seen(0));
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '3', state: 'BUILDING', stateSince: '2026-03-16T11:10:00Z' })] }, seen(5));
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '3', state: 'FAILED', stateSince: '2026-03-16T11:40:00Z' })] }, seen(9));
+    expect(store.getTask('alt', '3')).toMatchObject({ started: '2026-03-16T11:10:00Z', finished: '2026-03-16T11:40:00Z' });
   });
 
   it('prefers upstream times over observation times', () => {

@@ -109,10 +109,15 @@ export class Store {
     const when = isoUtc(at);
     const produced: ChangeEvent[] = [];
     const seen = new Set<string>();
-    for (const task of result.tasks ?? []) {
-      if (task.source !== source || task.kind !== kind) {
-        throw new Error(`source ${source} returned a task labelled ${task.source}/${task.kind}: adapters must set source and kind from their context`);
+    // Check every record before changing anything, so a bad result is refused whole.
+    for (const [what, records] of [['task', result.tasks], ['worker', result.workers], ['job', result.jobs]] as const) {
+      for (const rec of records ?? []) {
+        if (rec.source !== source || rec.kind !== kind) {
+          throw new Error(`source ${source} returned a ${what} labelled ${rec.source}/${rec.kind}: adapters must set source and kind from their context`);
+        }
       }
+    }
+    for (const task of result.tasks ?? []) {
       const key = taskKey(source, task.id);
       seen.add(key);
       const change = this.upsertTask(key, task, when);
@@ -127,8 +132,10 @@ export class Store {
       const change = this.removeTask(key, when);
       if (change) produced.push(change);
     }
-    produced.push(...this.applyRecords(this.workers, 'worker', source, kind, result.workers, result.type === 'snapshot' ? undefined : result.removedWorkerIds, result.type === 'snapshot', when));
-    produced.push(...this.applyRecords(this.jobs, 'job', source, kind, result.jobs, result.type === 'snapshot' ? undefined : result.removedJobIds, result.type === 'snapshot', when));
+    // A snapshot without workers or jobs says the source has none (see Snapshot).
+    const snapshot = result.type === 'snapshot';
+    produced.push(...this.applyRecords(this.workers, 'worker', source, kind, snapshot ? (result.workers ?? []) : result.workers, snapshot ? undefined : result.removedWorkerIds, snapshot, when));
+    produced.push(...this.applyRecords(this.jobs, 'job', source, kind, snapshot ? (result.jobs ?? []) : result.jobs, snapshot ? undefined : result.removedJobIds, snapshot, when));
     if (produced.length > 0) this.journal.commit(source, produced);
     return produced;
   }
@@ -311,6 +318,7 @@ export class Store {
     when: string,
   ): ChangeEvent[] {
     if (incoming === undefined && removedIds === undefined) return [];
+    if (incoming !== undefined && incoming.length === 0 && !table.has(source) && (removedIds ?? []).length === 0) return [];
     let held = table.get(source);
     if (!held) table.set(source, (held = new Map()));
     const out: ChangeEvent[] = [];

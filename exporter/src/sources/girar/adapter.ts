@@ -4,7 +4,7 @@
  */
 import type { Task } from '../../model/task.js';
 import { Cancelled, deadline } from '../../util/deadline.js';
-import { SourceError, errorMessage } from '../errors.js';
+import { SourceError, UpstreamHttpError, errorMessage } from '../errors.js';
 import type { Delta, RefreshHint, Snapshot, SourceAdapter, SourceContext, StreamSink } from '../source.js';
 import { TaskotekaClient } from './client.js';
 import { settleWithLimit } from './concurrency.js';
@@ -21,8 +21,16 @@ interface ItemEntry {
 
 interface DetailEntry {
   detail: TaskDetail;
+  /** Observation sequence number (orders list reads and detail fetches). */
   fetchedAt: number;
+  /** Clock time of the fetch, for re-fetching the details of running tasks. */
+  fetchedMs: number;
 }
+
+/** States whose per-arch results change without the list item changing. */
+const BUILDING_STATES: ReadonlySet<string> = new Set(['BUILDING', 'FAILING', 'COMMITTING']);
+/** With a live stream, taskoteka announces detail changes; without one, running tasks are re-read every poll. */
+const RUNNING_DETAIL_MAX_AGE_MS = { streaming: 300_000, polling: 0 };
 
 /** Adapter state and I/O for one configured girar source. */
 export class GirarTaskotekaAdapter implements SourceAdapter {
@@ -32,6 +40,9 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   private readonly normalized = new Map<string, { item: ItemEntry | undefined; detail: DetailEntry | undefined; stale: boolean; task: Task }>();
   /** Orders list observations and detail fetches, to tell which of the two is newer. */
   private seq = 0;
+  /** `seq` when the previous poll finished: details fetched after it came from stream refreshes. */
+  private lastPollDoneAt = 0;
+  private streamConnected = false;
 
   constructor(
     private readonly config: GirarConfig,
@@ -65,8 +76,15 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       seen.add(id);
       const raw = JSON.stringify(item);
       const prev = this.items.get(id);
-      if (!prev || prev.raw !== raw) this.items.set(id, { item, raw, changedAt: listedAt });
+      if (!prev || prev.raw !== raw) {
+        // A detail fetched since the previous list (a stream refresh) that agrees with the new
+        // item already describes it: fetching it again would double every streamed change.
+        const d = this.details.get(id);
+        const agrees = d !== undefined && d.fetchedAt > this.lastPollDoneAt && d.detail.state === item.state && d.detail.try === item.try && d.detail.iter === item.iter;
+        this.items.set(id, { item, raw, changedAt: agrees ? d.fetchedAt : listedAt });
+      }
     }
+    const observedAt = this.ctx.clock.now();
     for (const id of [...this.items.keys()]) if (!seen.has(id)) this.forget(id);
     for (const id of [...this.details.keys()]) if (!seen.has(id)) this.forget(id);
 
@@ -80,6 +98,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       this.ctx.log.info({ source: this.ctx.name, missing }, `fetched task details until 70% of the ${this.ctx.pollTimeoutSeconds}s poll deadline; the other ${missing} follow on the next polls`);
     }
 
+    this.lastPollDoneAt = this.seq;
     const tasks = [...this.items.keys()].map((id) => this.task(id));
     // A stream refresh that landed after the list request knows tasks the list could not;
     // leaving them out would make the store drop and re-add them.
@@ -89,13 +108,25 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       tasks,
       upstream: {
         ...(list.version ? { version: list.version } : {}),
-        ...(list.cacheAgeSeconds !== undefined ? { cacheAgeSeconds: list.cacheAgeSeconds } : {}),
+        ...(list.cacheAgeSeconds !== undefined ? { cacheAgeSeconds: list.cacheAgeSeconds, observedAt } : {}),
       },
     };
   }
 
   async stream(signal: AbortSignal, sink: StreamSink): Promise<void> {
-    for await (const ev of this.client.events(signal, () => sink.connected())) {
+    try {
+      await this.follow(signal, sink);
+    } finally {
+      this.streamConnected = false;
+    }
+  }
+
+  private async follow(signal: AbortSignal, sink: StreamSink): Promise<void> {
+    const opened = () => {
+      this.streamConnected = true;
+      sink.connected();
+    };
+    for await (const ev of this.client.events(signal, opened)) {
       sink.alive();
       switch (ev.type) {
         case 'task_new':
@@ -135,7 +166,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         removedTaskIds.push(id);
         this.forget(id);
       } else {
-        this.details.set(id, { detail: r.value, fetchedAt: ++this.seq });
+        this.details.set(id, { detail: r.value, fetchedAt: ++this.seq, fetchedMs: this.ctx.clock.now() });
         tasks.push(this.task(id));
       }
     });
@@ -145,30 +176,71 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     return { type: 'delta', tasks, removedTaskIds };
   }
 
-  /** New or changed items first by priority: unfinished before DONE, newest id first; capped by the budget. */
+  /**
+   * Details to fetch this poll, capped by the budget: new or changed unfinished tasks (newest id
+   * first), then new or changed DONE tasks, then running tasks whose detail has aged (their
+   * per-arch results change while the list item does not; every poll without a live stream,
+   * every 5 minutes with one).
+   */
   private detailsWanted(): string[] {
-    const wanted: { id: string; done: boolean; num: number }[] = [];
+    const changed: { id: string; done: boolean; num: number }[] = [];
+    const aged: { id: string; fetchedMs: number }[] = [];
+    const maxAge = this.streamConnected ? RUNNING_DETAIL_MAX_AGE_MS.streaming : RUNNING_DETAIL_MAX_AGE_MS.polling;
+    const now = this.ctx.clock.now();
     for (const [id, entry] of this.items) {
       const d = this.details.get(id);
-      if (!d || d.fetchedAt < entry.changedAt) wanted.push({ id, done: entry.item.state === 'DONE', num: entry.item.id });
+      if (!d || d.fetchedAt < entry.changedAt) changed.push({ id, done: entry.item.state === 'DONE', num: entry.item.id });
+      else if (BUILDING_STATES.has(entry.item.state) && now - d.fetchedMs >= maxAge) aged.push({ id, fetchedMs: d.fetchedMs });
     }
-    wanted.sort((a, b) => (a.done === b.done ? b.num - a.num : a.done ? 1 : -1));
-    return wanted.slice(0, this.config.detail_budget).map((w) => w.id);
+    changed.sort((a, b) => (a.done === b.done ? b.num - a.num : a.done ? 1 : -1));
+    aged.sort((a, b) => a.fetchedMs - b.fetchedMs);
+    return [...changed.map((c) => c.id), ...aged.map((a) => a.id)].slice(0, this.config.detail_budget);
   }
 
+  /**
+   * Fetch details with bounded concurrency. A 429 or 503 stops the rest of the batch (the
+   * upstream asked us to back off; the next poll continues); failures are summed up in one
+   * warning per poll, never dropped silently.
+   */
   private async fetchDetails(ids: string[], signal: AbortSignal): Promise<void> {
-    const results = await settleWithLimit(ids, this.config.detail_concurrency, signal, (id) => this.client.getTask(id, signal));
-    results.forEach((r, i) => {
-      const id = ids[i] as string;
-      if (r.status === 'fulfilled' && r.value) {
-        this.details.set(id, { detail: r.value, fetchedAt: ++this.seq });
-      } else if (r.status === 'fulfilled') {
-        // Gone between the list and the detail request: the next list drops it.
-        this.ctx.log.debug({ source: this.ctx.name, taskId: id }, 'girar task vanished before its detail was fetched');
-      } else if (!signal.aborted) {
-        this.ctx.log.debug({ source: this.ctx.name, taskId: id, err: errorMessage(r.reason) }, 'girar task detail fetch failed; keeping the previous detail');
-      }
-    });
+    const batch = new AbortController();
+    const onAbort = () => batch.abort(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    const failures = new Map<string, number>();
+    let firstFailure = '';
+    try {
+      const results = await settleWithLimit(ids, this.config.detail_concurrency, batch.signal, async (id) => {
+        try {
+          return await this.client.getTask(id, batch.signal);
+        } catch (err) {
+          if (err instanceof UpstreamHttpError && (err.status === 429 || err.status === 503)) batch.abort(new Cancelled(`taskoteka answered HTTP ${err.status} to a task detail`));
+          throw err;
+        }
+      });
+      results.forEach((r, i) => {
+        const id = ids[i] as string;
+        if (r.status === 'fulfilled' && r.value) {
+          this.details.set(id, { detail: r.value, fetchedAt: ++this.seq, fetchedMs: this.ctx.clock.now() });
+        } else if (r.status === 'fulfilled') {
+          // Gone between the list and the detail request: the next list drops it.
+          this.ctx.log.debug({ taskId: id }, 'girar task vanished before its detail was fetched');
+        } else if (!signal.aborted && !(r.reason instanceof Cancelled) && !(r.reason instanceof SourceError && r.reason.code === 'canceled')) {
+          const code = r.reason instanceof SourceError ? r.reason.code : 'internal';
+          failures.set(code, (failures.get(code) ?? 0) + 1);
+          if (!firstFailure) firstFailure = `task ${id}: ${errorMessage(r.reason)}`;
+        }
+      });
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (failures.size > 0 || (batch.signal.aborted && !signal.aborted)) {
+      const reason: unknown = batch.signal.reason;
+      this.ctx.log.warn(
+        { failed: Object.fromEntries(failures), ...(batch.signal.aborted && !signal.aborted ? { stopped: errorMessage(reason) } : {}) },
+        `some girar task details could not be fetched; those tasks keep their previous detail and are retried next poll (first: ${firstFailure || errorMessage(reason)})`,
+      );
+    }
   }
 
   /**
@@ -192,3 +264,4 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     this.normalized.delete(id);
   }
 }
+

@@ -74,7 +74,11 @@ export class TaskotekaClient {
     const url = `${this.base}/tasks/${encodeURIComponent(String(id))}`;
     try {
       const { value } = await this.http.getJson(url, this.requestOptions(signal));
-      return validate(checkTaskDetail, value, url);
+      const detail = validate(checkTaskDetail, value, url);
+      if (String(detail.taskid) !== String(id)) {
+        throw new UpstreamPayloadError(redactUrl(url), `/taskid: asked for task ${String(id)}, got task ${detail.taskid}`);
+      }
+      return detail;
     } catch (err) {
       if (err instanceof UpstreamHttpError && err.status === 404) return undefined;
       throw err;

@@ -19,8 +19,8 @@ export const girarConfigSchema = Type.Object(
       description: 'How tasks are read. `taskoteka`: its HTTP API (GET /tasks, /tasks/{id}, /events).',
     }),
     url: Type.String({
-      pattern: '^https?://[^\\s/?#]+[^\\s]*$',
-      errorMessage: 'expected an http:// or https:// URL of the taskoteka API',
+      pattern: '^https?://[^\\s/?#]+[^\\s?#]*$',
+      errorMessage: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment',
       description: 'Base URL of the taskoteka API, e.g. https://git.altlinux.org/tasks/api',
     }),
     stream: Type.Boolean({

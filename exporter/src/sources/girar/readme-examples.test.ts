@@ -28,7 +28,8 @@ describe('girar source on taskoteka README examples', () => {
       seen.push(req.url ?? '');
       const headers = { 'content-type': 'application/json', 'x-api-version': '1.4.1', 'x-cache-age': '3' };
       if (req.url === '/tasks?state=ALL') return res.writeHead(200, headers).end(LIST);
-      if (req.url === '/tasks/389466') return res.writeHead(200, headers).end(DETAIL);
+      // /tasks/1234 answers with another task's record: a broken proxy cache, say.
+      if (req.url === '/tasks/389466' || req.url === '/tasks/1234') return res.writeHead(200, headers).end(DETAIL);
       const id = /^\/tasks\/(\d+)$/.exec(req.url ?? '')?.[1];
       res.writeHead(404, headers).end(id === '999999' ? NOT_FOUND : JSON.stringify({ error: `task ${id ?? '?'} not found` }));
     });
@@ -47,7 +48,7 @@ describe('girar source on taskoteka README examples', () => {
   it('polls the README list: every item normalized, versions and cache age from the headers', async () => {
     const snap = (await adapter.poll(AbortSignal.timeout(5000))) as Snapshot;
     expect(seen[0]).toBe('/tasks?state=ALL');
-    expect(snap.upstream).toEqual({ version: '1.4.1', cacheAgeSeconds: 3 });
+    expect(snap.upstream).toEqual({ version: '1.4.1', cacheAgeSeconds: 3, observedAt: expect.any(Number) as number });
     const byId = new Map(snap.tasks.map((t) => [t.id, t]));
     expect([...byId.keys()].sort()).toEqual(['411469', '411543', '411555']);
     expect(byId.get('411555')).toMatchObject({
@@ -101,5 +102,12 @@ describe('girar source on taskoteka README examples', () => {
       }),
     ]);
     expect(task?.native).toEqual(JSON.parse(DETAIL));
+  });
+
+  it('refuses a detail that answers for another task than the one asked for', async () => {
+    await expect(adapter.refresh!({ taskIds: ['1234'] }, AbortSignal.timeout(5000))).rejects.toMatchObject({
+      code: 'payload',
+      message: expect.stringContaining('/taskid: asked for task 1234, got task 389466') as string,
+    });
   });
 });

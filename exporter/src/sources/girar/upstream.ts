@@ -9,6 +9,10 @@ import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 
 const Str = Type.String();
 const Int = Type.Integer();
+/** Task ids: positive safe integers (girar allocates them from 1 up). */
+const TaskId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
+/** Epoch seconds within what a Date can hold (a larger value would make every poll fail). */
+const EpochSeconds = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000 });
 const opt = <T extends TSchema>(schema: T) => Type.Optional(schema);
 
 /**
@@ -36,7 +40,7 @@ export const listSubtaskSchema = Type.Object(commonSubtaskKeys);
 
 /** One item of `GET /tasks`. */
 export const taskListItemSchema = Type.Object({
-  id: Int,
+  id: TaskId,
   state: Str,
   repo: Str,
   owner: Str,
@@ -69,8 +73,8 @@ export const detailSubtaskSchema = Type.Object({
 
 /** `GET /tasks/{id}`: girar's info.json (`girar task show --json`) as taskoteka serves it. */
 export const taskDetailSchema = Type.Object({
-  updated: Int,
-  taskid: Int,
+  updated: EpochSeconds,
+  taskid: TaskId,
   shared: Type.Boolean(),
   fail_early: Type.Boolean(),
   test_only: Type.Boolean(),
@@ -99,9 +103,9 @@ export const healthSchema = Type.Object({
 });
 
 /** SSE `data` of each `/events` event type. */
-export const sseTaskNewSchema = Type.Object({ id: Int, state: Str, owner: Str });
-export const sseTaskUpdatedSchema = Type.Object({ id: Int, state: Str, prev_state: Str, owner: Str });
-export const sseTaskRemovedSchema = Type.Object({ id: Int });
+export const sseTaskNewSchema = Type.Object({ id: TaskId, state: Str, owner: Str });
+export const sseTaskUpdatedSchema = Type.Object({ id: TaskId, state: Str, prev_state: Str, owner: Str });
+export const sseTaskRemovedSchema = Type.Object({ id: TaskId });
 export const sseHeartbeatSchema = Type.Number();
 export const sseReconnectSchema = Type.Object({ reason: Str });
 

@@ -7,6 +7,7 @@ import type {} from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerApi } from './api/index.js';
+import { frameworkErrorOptions } from './api/errors.js';
 import { sseStats } from './api/events.js';
 import type { AppConfig } from './config/schema.js';
 import { ExporterMetrics, metricsRoute } from './metrics/index.js';
@@ -97,6 +98,9 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     requestTimeout: 0,
     connectionTimeout: 0,
     return503OnClosing: true,
+    // Errors raised before routing (a path that is not valid percent-encoding, a request Node's
+    // HTTP parser rejects) answer {"error": ...} like every other error.
+    ...frameworkErrorOptions,
   });
   await registerApi(app, {
     store: parts.store,

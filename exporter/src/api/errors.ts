@@ -1,9 +1,13 @@
 /**
  * Every error the API returns is `{"error": "<what is wrong and what to do>"}` with a 4xx/5xx
  * status: our own ApiErrors, fastify's schema validation failures (rewritten to name the
- * parameter), unknown routes, and internal failures (logged, never leaked as stack traces).
+ * parameter), unknown routes, internal failures (logged, never leaked as stack traces), and the
+ * errors fastify and Node raise before any route runs (`frameworkErrorOptions`: a path that is not
+ * valid percent-encoding, a request the HTTP parser rejects).
  */
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 
 /** An error meant for the client: its message is the `error` text of the response. */
 export class ApiError extends Error {
@@ -107,3 +111,74 @@ export function installErrorHandlers(app: FastifyInstance): void {
     return reply.code(404).send({ error: `no route ${request.method} ${path}; the API is described at /openapi.json` } satisfies ErrorBody);
   });
 }
+
+/**
+ * The answer to a request fastify could not route: `FST_ERR_BAD_URL` (the path is not valid
+ * percent-encoded UTF-8, e.g. `/api/v1/tasks/alt/%ff`) and `FST_ERR_ASYNC_CONSTRAINT`. Without it
+ * fastify answers them with its own `{"error":"Bad Request","code":...}` body.
+ */
+export function frameworkError(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_BAD_URL') {
+    const path = request.url.split('?')[0] ?? request.url;
+    void reply.code(400).send({
+      error: `the path ${path} is not valid percent-encoding: encode every byte outside printable ASCII as UTF-8 %XX escapes (e.g. %C3%A9 for é) and a literal % as %25`,
+    } satisfies ErrorBody);
+    return;
+  }
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status < 500) {
+    void reply.code(status).send({ error: err.message } satisfies ErrorBody);
+    return;
+  }
+  request.log.error({ err }, 'request failed before routing');
+  void reply.code(500).send({ error: `internal error while serving ${request.method} ${request.url}; the exporter log has the details` } satisfies ErrorBody);
+}
+
+/** What Node's HTTP parser (llhttp) attaches to the errors it raises on malformed requests. */
+interface ClientError extends Error {
+  code?: string;
+  reason?: unknown;
+}
+
+/** Status and `error` text for a request Node's HTTP parser rejected before fastify saw it. */
+export function describeClientError(err: ClientError): { status: 400 | 408 | 431; error: string } {
+  switch (err.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, error: 'the request did not arrive in time; send it again' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, error: 'the request headers are too large; send fewer or shorter headers' };
+    case 'HPE_INVALID_URL':
+      return { status: 400, error: 'the request target is not a valid URL: bytes outside printable ASCII must be percent-encoded as UTF-8, e.g. %C3%A9 for é' };
+    default: {
+      const reason = typeof err.reason === 'string' && err.reason !== '' ? `: ${err.reason}` : '';
+      return { status: 400, error: `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'}${reason})` };
+    }
+  }
+}
+
+/**
+ * Node's `clientError`: a request its HTTP parser rejected (a raw non-ASCII or control byte in the
+ * path, a malformed request line or header, too large headers). fastify's default writes
+ * `{"error":"Bad Request","message":"Client Error"}`; this writes our `{"error": ...}` instead, then
+ * closes the connection (the parser cannot go on after an error), as Node and fastify do.
+ */
+export function clientErrorHandler(this: FastifyInstance, err: ClientError, socket: Socket): void {
+  // A reset connection has nobody to answer; a socket with a response under way must not get a second one.
+  const inFlight = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const { status, error } = describeClientError(err);
+  this.log.debug({ err }, 'malformed request');
+  if (socket.writable && !inFlight?.headersSent) {
+    const body = JSON.stringify({ error } satisfies ErrorBody);
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
+}
+
+/** The options of `Fastify(...)` that keep errors raised before routing in the `{"error": ...}` shape. */
+export const frameworkErrorOptions = {
+  frameworkErrors: frameworkError,
+  clientErrorHandler,
+} satisfies Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'>;

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from '../util/wait-until.js';
 import { sseStats } from './events.js';
 import { SseHarness, type SseTestClient } from './sse-test-client.js';
+import { buildTestApi, parseRawResponses, rawHttp } from './test-helpers.js';
 
 const PATH = '/api/v1/events';
 const h = new SseHarness();
@@ -54,6 +55,53 @@ describe('connection limits', () => {
     await connected(await h.connect(PATH, { 'X-Real-IP': '198.51.100.1' }));
     const spoofed = await h.connect(PATH, { 'X-Real-IP': '198.51.100.2' });
     expect(spoofed.status).toBe(429);
+  });
+});
+
+describe('HEAD /api/v1/events', () => {
+  const HEAD = (path: string, headers = '') => `HEAD ${path} HTTP/1.1\r\nHost: test\r\n${headers}\r\n`;
+  const GET_HEALTHY_AND_CLOSE = 'GET /-/healthy HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n';
+
+  it('answers the stream headers and ends at once, holding no slot: the next request on the connection is served', async () => {
+    const { store } = await h.serve({ events: { max_connections: 1, max_connections_per_ip: 1 } });
+    // Pipelined: /-/healthy is answered only once the HEAD response has ended.
+    const [head, healthy, ...more] = parseRawResponses(await rawHttp(h.url, HEAD(PATH) + GET_HEALTHY_AND_CLOSE));
+    expect(head).toMatchObject({ status: 200, body: '' });
+    expect(head?.headers).toMatchObject({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    expect(healthy).toMatchObject({ status: 200, body: '{"status":"ok"}' });
+    expect(more).toEqual([]);
+    expect(sseStats().clients).toBe(0);
+    expect(store.events.subscriberCount).toBe(0);
+    // The one slot is still free for a stream, and HEAD then reports the limit like GET would.
+    await connected(await h.connect());
+    const [full] = parseRawResponses(await rawHttp(h.url, HEAD(PATH, 'Connection: close\r\n')));
+    expect(full?.status).toBe(503);
+    expect(sseStats().clients).toBe(1);
+  });
+
+  it('checks the parameters like GET', async () => {
+    await h.serve();
+    const [bad] = parseRawResponses(await rawHttp(h.url, HEAD(`${PATH}?last_event_id=Infinity`, 'Connection: close\r\n')));
+    expect(bad?.status).toBe(400);
+    expect(bad?.headers['content-type']).toMatch(/^application\/json/);
+    expect(sseStats().clients).toBe(0);
+  });
+
+  it('completes through inject', async () => {
+    const t = await buildTestApi();
+    try {
+      const res = await Promise.race([
+        t.app.inject({ method: 'HEAD', url: `${PATH}?source=alt&last_event_id=3` }),
+        new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('HEAD /api/v1/events did not complete')), 2000).unref()),
+      ]);
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      expect(res.body).toBe('');
+      expect(sseStats().clients).toBe(0);
+      expect(t.store.events.subscriberCount).toBe(0);
+    } finally {
+      await t.app.close();
+    }
   });
 });
 

@@ -85,6 +85,15 @@ describe('GET /api/v1/events: stream basics', () => {
     expect(await badId.json()).toEqual({ error: 'Last-Event-ID header is "abc", which is not an event id; give the id of the last event received (a non-negative integer) or leave it out' });
     const badQueryId = await connect(`${PATH}?last_event_id=-1`);
     expect(badQueryId.status).toBe(400);
+    for (const value of ['Infinity', '-Infinity', '1e309', '1e3', '9999999999999999', '0x10']) {
+      const query = await connect(`${PATH}?last_event_id=${value}`);
+      expect(query.status, `last_event_id=${value}`).toBe(400);
+      expect(await query.json()).toEqual({
+        error: `query parameter "last_event_id" is "${value}", which is not an event id; give the id of the last event received (a non-negative integer) or leave it out`,
+      });
+      const header = await connect(PATH, { 'Last-Event-ID': value });
+      expect(header.status, `Last-Event-ID: ${value}`).toBe(400);
+    }
     expect(sseStats().clients).toBe(0);
   });
 });

@@ -11,9 +11,9 @@ import { systemClock } from '../util/clock.js';
 import { ClientIpResolver } from './client-ip.js';
 import type { ApiDeps, ApiInstance } from './deps.js';
 import { ApiError, badRequest } from './errors.js';
-import { ALL, ListParam, rejectUnknownQuery, splitEnumList, splitList } from './params.js';
+import { ALL, checkQuery, ListParam, splitEnumList, splitList } from './params.js';
 import { ErrorSchema } from './schemas.js';
-import { RETRY_MS, SseSession, type SseCounters } from './sse-session.js';
+import { RECONNECT_REASONS, RETRY_MS, SSE_HEADERS, SseSession, type ReconnectReason, type SseCounters } from './sse-session.js';
 
 /** Live SSE figures for the exporter's self-metrics. */
 export interface SseStats {
@@ -65,7 +65,7 @@ class SseHub {
     totals.clients -= 1;
   }
 
-  endAll(reason: string): void {
+  endAll(reason: ReconnectReason): void {
     for (const session of this.sessions) session.end(reason);
   }
 }
@@ -85,6 +85,12 @@ function definedHeaders(headers: Record<string, number | string | string[] | und
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) if (value !== undefined) out[name] = value;
   return out;
+}
+
+/** The stream headers for HEAD: as GET sends them, but without `Connection` (Node manages it for an ended response). */
+function headOnlyHeaders(): Record<string, string> {
+  const { Connection: _connection, ...rest } = SSE_HEADERS;
+  return rest;
 }
 
 function matcher(sources: string[] | undefined, types: ChangeEventType[] | undefined): (event: ChangeEvent) => boolean {
@@ -107,12 +113,12 @@ export function registerEventRoutes(app: ApiInstance, deps: ApiDeps): void {
     { additionalProperties: false },
   );
 
-  app.addHook('preClose', async () => hub.endAll('server shutting down'));
+  app.addHook('preClose', async () => hub.endAll(RECONNECT_REASONS.shutdown));
 
   app.get(
     '/api/v1/events',
     {
-      preValidation: rejectUnknownQuery(querystring),
+      preValidation: checkQuery(querystring),
       schema: {
         tags: ['events'],
         summary: 'Live change events (Server-Sent Events)',
@@ -121,8 +127,10 @@ export function registerEventRoutes(app: ApiInstance, deps: ApiDeps): void {
           'Resume with the Last-Event-ID header (or last_event_id): missed events are replayed; when they are no longer buffered (or the id is ahead of the newest event) ' +
           '`event: reset` with data {"oldest_seq","last_seq","reason"} comes first: reload the state, then continue. ' +
           `Heartbeats every ${cfg.heartbeatSeconds} s as \`event: heartbeat\` with Unix seconds. \`event: reconnect\` with {"reason"} ends the stream ` +
-          `(slow consumer: more than ${cfg.client_buffer} live events waiting for a full socket; max lifetime: ${cfg.maxLifetimeSeconds} s; server shutting down). ` +
-          `At most ${cfg.max_connections} connections (503 beyond) and ${cfg.max_connections_per_ip} per client IP (429 beyond).`,
+          `(reasons: "${RECONNECT_REASONS.slowConsumer}": more than ${cfg.client_buffer} live events waiting for a full socket; "${RECONNECT_REASONS.maxLifetime}": after ${cfg.maxLifetimeSeconds} s; ` +
+          `"${RECONNECT_REASONS.shutdown}": the exporter is closing; "${RECONNECT_REASONS.writeFailed}": writing to the connection failed). ` +
+          `At most ${cfg.max_connections} connections (503 beyond) and ${cfg.max_connections_per_ip} per client IP (429 beyond). ` +
+          'HEAD checks the parameters and the limits like GET, answers with the stream headers and ends at once, holding no connection slot.',
         querystring,
         headers: Type.Object({ 'last-event-id': Type.Optional(Type.String({ description: 'Id of the last event received; sent by EventSource on reconnect' })) }),
         response: {
@@ -139,6 +147,15 @@ export function registerEventRoutes(app: ApiInstance, deps: ApiDeps): void {
       const lastId = parseLastEventId(request.headers['last-event-id'], request.query.last_event_id);
       const ip = ips.resolve(request.socket.remoteAddress, request.headers);
       hub.admit(ip);
+
+      // fastify answers HEAD with this handler too: a HEAD response has no body, so a stream would
+      // never end and would hold a slot. Answer the headers GET would send, and end.
+      if (request.method === 'HEAD') {
+        reply.hijack();
+        reply.raw.writeHead(200, { ...definedHeaders(reply.getHeaders()), ...headOnlyHeaders() });
+        reply.raw.end();
+        return;
+      }
 
       reply.hijack();
       const session = new SseSession(reply.raw, {
@@ -174,7 +191,7 @@ export function registerEventRoutes(app: ApiInstance, deps: ApiDeps): void {
         } catch (err) {
           // A broken client must never break the store's apply loop.
           request.log.warn({ err }, 'event stream write failed');
-          session.end('write failed');
+          session.end(RECONNECT_REASONS.writeFailed);
         }
       });
       session.onRelease(unsubscribe);

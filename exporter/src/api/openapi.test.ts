@@ -5,7 +5,7 @@ interface Operation {
   summary?: string;
   description?: string;
   tags?: string[];
-  parameters?: { name: string; in: string }[];
+  parameters?: { name: string; in: string; required?: boolean; schema?: { type?: string } }[];
   responses: Record<string, { content?: Record<string, unknown> }>;
 }
 interface Doc {
@@ -81,5 +81,27 @@ describe('GET /openapi.json', () => {
     const text = JSON.stringify(doc);
     expect(text).not.toContain('"type":"null"');
     expect(text).toContain('"nullable":true');
+  });
+
+  it('every numeric query parameter of every route answers non-finite and unsafe numbers with a JSON 400 naming it', async () => {
+    const pathValues: Record<string, string> = { source: 'alt', id: '411555', field: 'repo' };
+    const requiredValues: Record<string, string> = { by: 'repo' };
+    const checked: string[] = [];
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      const params = methods.get?.parameters ?? [];
+      const url = path.replace(/\{(\w+)\}/g, (_m, name: string) => pathValues[name] ?? name);
+      const required = params.filter((p) => p.in === 'query' && p.required).map((p) => `${p.name}=${requiredValues[p.name] ?? 'x'}&`).join('');
+      for (const param of params.filter((p) => p.in === 'query' && (p.schema?.type === 'integer' || p.schema?.type === 'number'))) {
+        checked.push(`${path} ${param.name}`);
+        for (const value of ['Infinity', '-Infinity', '1e309', '-1e309', '1e20', '9007199254740993']) {
+          const res = await t.app.inject({ url: `${url}?${required}${param.name}=${value}` });
+          expect(res.statusCode, `${path}?${param.name}=${value}: ${res.body}`).toBe(400);
+          expect(res.headers['content-type']).toMatch(/^application\/json/);
+          expect(res.json<{ error: string }>().error).toMatch(new RegExp(`^query parameter "${param.name}" must be .*\\(got "${value}"\\)`));
+        }
+      }
+    }
+    // The routes with numeric query parameters today; a new one is checked above as soon as it exists.
+    expect(checked).toEqual(['/api/v1/tasks limit', '/api/v1/tasks offset']);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Query-parameter helpers shared by the routes: multi-valued lists (comma-separated and/or
  * repeated), times (ISO 8601 or Unix seconds), string enums that document themselves in
- * OpenAPI, and the check that rejects unknown parameters (typos like `stat=`).
+ * OpenAPI, and the check that rejects unknown parameters (typos like `stat=`) and numbers ajv
+ * would let through non-finite (`limit=Infinity`).
  */
 import { Type, type TArray, type TOptional, type TSchema, type TString, type TUnsafe } from '@sinclair/typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -97,22 +98,72 @@ export function schemaKeys(schema: TSchema): string[] {
 /** An unknown parameter at most this many edits from a known one gets a "did you mean". */
 const MAX_SUGGESTION_DISTANCE = 2;
 
+/** How an integer query parameter must be written: decimal digits, optionally signed (spaces around are ignored, as ajv does). */
+const DECIMAL_INTEGER = /^\s*[+-]?\d+\s*$/;
+
+interface NumericParam {
+  name: string;
+  integer: boolean;
+  minimum: number;
+  maximum: number;
+}
+
+/** The `integer` and `number` properties of a query schema, with their bounds (the safe-integer range when the schema has none). */
+export function numericParams(querySchema: TSchema | undefined): NumericParam[] {
+  const props = (querySchema as { properties?: Record<string, { type?: unknown; minimum?: unknown; maximum?: unknown }> } | undefined)?.properties ?? {};
+  return Object.entries(props).flatMap(([name, prop]) => {
+    if (prop.type !== 'integer' && prop.type !== 'number') return [];
+    const minimum = typeof prop.minimum === 'number' ? Math.max(prop.minimum, Number.MIN_SAFE_INTEGER) : Number.MIN_SAFE_INTEGER;
+    const maximum = typeof prop.maximum === 'number' ? Math.min(prop.maximum, Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER;
+    return [{ name, integer: prop.type === 'integer', minimum, maximum }];
+  });
+}
+
 /**
- * A preValidation hook rejecting query parameters the route does not declare. (fastify's ajv
- * runs with removeAdditional, so `additionalProperties: false` alone would drop them silently.)
+ * Whether a raw query value is one a numeric parameter may take before its schema checks the
+ * bounds. ajv (with fastify's type coercion) takes `Infinity`, `-Infinity`, `1e309`, `1e20` and
+ * `0x10` as integers and lets ±Infinity through `minimum`/`maximum`, so the route would run with
+ * a non-finite number (and the response serializer throw): integers must be decimal digits and
+ * safe integers, numbers finite.
  */
-export function rejectUnknownQuery(querySchema: TSchema | undefined): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+function numericValueOk(raw: string, integer: boolean): boolean {
+  if (integer) return DECIMAL_INTEGER.test(raw) && Number.isSafeInteger(Number(raw));
+  return raw.trim() !== '' && Number.isFinite(Number(raw)) && Math.abs(Number(raw)) <= Number.MAX_SAFE_INTEGER;
+}
+
+function numericRule(param: NumericParam): string {
+  return param.integer ? `an integer from ${param.minimum} to ${param.maximum}, in decimal digits` : `a finite number from ${param.minimum} to ${param.maximum}`;
+}
+
+/**
+ * A preValidation hook checking the raw query against the route's query schema before fastify's
+ * validation and coercion: it rejects parameters the route does not declare (fastify's ajv runs
+ * with removeAdditional, so `additionalProperties: false` alone would drop them silently: typos
+ * like `stat=`), and numeric parameters that are not finite, safe, decimal numbers.
+ */
+export function checkQuery(querySchema: TSchema | undefined): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   const known = querySchema ? schemaKeys(querySchema) : [];
+  const numeric = numericParams(querySchema);
   return async (request) => {
     const query = request.query;
     if (query === null || typeof query !== 'object') return;
     const unknown = Object.keys(query).filter((k) => !known.includes(k));
-    if (unknown.length === 0) return;
-    const hints = unknown.map((u) => {
-      const guess = closest(u, known, MAX_SUGGESTION_DISTANCE);
-      return guess ? `"${u}" (did you mean "${guess}"?)` : `"${u}"`;
-    });
-    const allowed = known.length > 0 ? `known parameters: ${known.join(', ')}` : 'this route takes no query parameters';
-    throw badRequest(`unknown query parameter${unknown.length === 1 ? '' : 's'} ${hints.join(', ')}; ${allowed}`);
+    if (unknown.length > 0) {
+      const hints = unknown.map((u) => {
+        const guess = closest(u, known, MAX_SUGGESTION_DISTANCE);
+        return guess ? `"${u}" (did you mean "${guess}"?)` : `"${u}"`;
+      });
+      const allowed = known.length > 0 ? `known parameters: ${known.join(', ')}` : 'this route takes no query parameters';
+      throw badRequest(`unknown query parameter${unknown.length === 1 ? '' : 's'} ${hints.join(', ')}; ${allowed}`);
+    }
+    for (const param of numeric) {
+      const value: unknown = (query as Record<string, unknown>)[param.name];
+      if (value === undefined) continue;
+      const raws = Array.isArray(value) ? value : [value];
+      const bad = raws.find((raw) => typeof raw !== 'string' || !numericValueOk(raw, param.integer));
+      if (bad === undefined) continue;
+      const route = request.routeOptions.url ?? request.url.split('?')[0];
+      throw badRequest(`query parameter "${param.name}" must be ${numericRule(param)} (got ${JSON.stringify(bad)}); see /openapi.json for the parameters of ${route}`);
+    }
   };
 }

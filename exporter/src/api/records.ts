@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Job } from '../model/job.js';
 import type { Worker } from '../model/worker.js';
 import type { ApiDeps, ApiInstance } from './deps.js';
-import { ALL, ListParam, rejectUnknownQuery, splitList } from './params.js';
+import { ALL, checkQuery, ListParam, splitList } from './params.js';
 import { errorResponses, JobSchema, WorkerSchema } from './schemas.js';
 
 function withoutNative<T extends { native?: unknown }>(record: T): Omit<T, 'native'> {
@@ -22,7 +22,7 @@ export function registerRecordRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/api/v1/workers',
     {
-      preValidation: rejectUnknownQuery(querystring),
+      preValidation: checkQuery(querystring),
       schema: {
         tags: ['records'],
         summary: 'Workers (builders, hosts)',
@@ -40,7 +40,7 @@ export function registerRecordRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/api/v1/jobs',
     {
-      preValidation: rejectUnknownQuery(querystring),
+      preValidation: checkQuery(querystring),
       schema: {
         tags: ['records'],
         summary: 'Scheduled jobs',

@@ -4,7 +4,7 @@ import type { SourceHealth } from '../sources/health.js';
 import type { Store } from '../store/store.js';
 import { isoUtc } from '../util/clock.js';
 import type { ApiDeps, ApiInstance } from './deps.js';
-import { rejectUnknownQuery } from './params.js';
+import { checkQuery } from './params.js';
 import { SourceSchema } from './schemas.js';
 
 type SourceView = Static<typeof SourceSchema>;
@@ -51,7 +51,7 @@ export function registerSourceRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/api/v1/sources',
     {
-      preValidation: rejectUnknownQuery(undefined),
+      preValidation: checkQuery(undefined),
       schema: {
         tags: ['sources'],
         summary: 'Configured sources and their health',

@@ -1,9 +1,10 @@
 /** SseSession without sockets: a fake response records what each session writes. */
 import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChangeEvent } from '../model/events.js';
-import { buildEventFrame, eventFrame, SseSession, type SseCounters } from './sse-session.js';
+import { buildEventFrame, eventFrame, RECONNECT_REASONS, SseSession, type SseCounters } from './sse-session.js';
 
 /** The part of ServerResponse a session uses; `writable = false` makes writes report a full socket until `drain()`. */
 class FakeResponse extends EventEmitter {
@@ -88,5 +89,21 @@ describe('SSE event frames', () => {
     }
     expect(late.eventFrames()).toEqual(all);
     expect(counters.sent).toBe(6 * 3 - 1 + 3);
+  });
+});
+
+describe('reconnect reasons', () => {
+  it('are each listed in the SSE section of docs/api.md', () => {
+    const doc = readFileSync(new URL('../../../docs/api.md', import.meta.url), 'utf8');
+    const section = doc.slice(doc.indexOf('## Events: `GET /api/v1/events`'), doc.indexOf('## Health'));
+    expect(section.length).toBeGreaterThan(0);
+    for (const reason of Object.values(RECONNECT_REASONS)) expect(section, reason).toContain(`\`"${reason}"\``);
+  });
+
+  it('are what end() sends', () => {
+    const res = new FakeResponse();
+    session(res, { sent: 0, dropped_slow: 0 }).end(RECONNECT_REASONS.writeFailed);
+    expect(res.chunks.at(-1)).toBe('event: reconnect\ndata: {"reason":"write failed"}\n\n');
+    expect(res.writableEnded).toBe(true);
   });
 });

@@ -32,6 +32,19 @@ export interface SseSessionOptions {
 const END_GRACE_MS = 10_000;
 export const RETRY_MS = 3000;
 
+/** Every `reason` of an `event: reconnect` frame (docs/api.md lists them; a test holds it to that). */
+export const RECONNECT_REASONS = {
+  /** More than `clientBuffer` live events waited for a full socket. */
+  slowConsumer: 'slow consumer',
+  /** The connection reached `maxLifetimeMs`. */
+  maxLifetime: 'max lifetime',
+  /** The exporter is closing. */
+  shutdown: 'server shutting down',
+  /** Writing a live event to the socket threw. */
+  writeFailed: 'write failed',
+} as const;
+export type ReconnectReason = (typeof RECONNECT_REASONS)[keyof typeof RECONNECT_REASONS];
+
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache',
@@ -114,7 +127,7 @@ export class SseSession {
       this.onRelease(() => clearInterval(heartbeat));
     }
     if (options.maxLifetimeMs > 0) {
-      const lifetime = setTimeout(() => this.end('max lifetime'), options.maxLifetimeMs);
+      const lifetime = setTimeout(() => this.end(RECONNECT_REASONS.maxLifetime), options.maxLifetimeMs);
       lifetime.unref();
       this.onRelease(() => clearTimeout(lifetime));
     }
@@ -145,7 +158,7 @@ export class SseSession {
     }
     if (this.liveQueued >= this.options.clientBuffer) {
       this.options.counters.dropped_slow += 1;
-      this.end('slow consumer');
+      this.end(RECONNECT_REASONS.slowConsumer);
       return;
     }
     this.queue.push({ event, live: true });
@@ -160,7 +173,7 @@ export class SseSession {
   }
 
   /** Tell the client to reconnect, then end the response. */
-  end(reason: string): void {
+  end(reason: ReconnectReason): void {
     if (this.ended) return;
     const stalled = this.blocked;
     this.release();

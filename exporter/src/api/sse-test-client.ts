@@ -115,6 +115,12 @@ export class SseHarness {
     return this.current;
   }
 
+  /** The base URL of the served API, e.g. `http://127.0.0.1:40123`. */
+  get url(): string {
+    if (!this.current) throw new Error('serve() first');
+    return this.base;
+  }
+
   get api(): TestApi {
     if (!this.current) throw new Error('serve() first');
     return this.current;

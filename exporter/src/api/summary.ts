@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { INDEXED_FIELDS } from '../store/task-index.js';
 import type { ApiDeps, ApiInstance } from './deps.js';
-import { rejectUnknownQuery, StringEnum } from './params.js';
+import { checkQuery, StringEnum } from './params.js';
 import { errorResponses } from './schemas.js';
 import { taskFilterProps, toTaskQuery } from './task-filters.js';
 
@@ -17,7 +17,7 @@ export function registerSummaryRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/api/v1/summary',
     {
-      preValidation: rejectUnknownQuery(querystring),
+      preValidation: checkQuery(querystring),
       schema: {
         tags: ['tasks'],
         summary: 'Task counts by one field',

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildTestApi, girarTask, type TestApi } from './test-helpers.js';
 
 interface Item {
@@ -202,9 +202,34 @@ describe('GET /api/v1/tasks: sorting and paging', () => {
     });
     expect((await error('?order=up')).error).toMatch(/^query parameter "order" must be one of: asc, desc/);
     expect((await error('?limit=0')).error).toMatch(/^query parameter "limit" must be >= 1/);
-    expect((await error('?limit=ten')).error).toMatch(/^query parameter "limit" must be integer \(got "ten"\)/);
+    expect((await error('?limit=ten')).error).toMatch(/^query parameter "limit" must be an integer from 1 to 1000, in decimal digits \(got "ten"\)/);
     expect((await error('?offset=-1')).error).toMatch(/^query parameter "offset" must be >= 0/);
     expect((await error('?q=aa&q=bb')).error).toMatch(/^query parameter "q" must be string/);
+  });
+
+  it('rejects non-finite and unsafe integers with 400 naming the parameter, before the query runs', async () => {
+    // ajv coerces these to ±Infinity, 1e20 or 16 and lets ±Infinity past minimum/maximum: the store
+    // would page with them and the serializer throw (a 500).
+    const query = vi.spyOn(t.store, 'queryTasks');
+    try {
+      for (const value of ['Infinity', '-Infinity', '1e309', '-1e309', '1e20', '9007199254740993', '0x10', '1e2', 'NaN', '']) {
+        expect(await error(`?limit=${value}`), `limit=${value}`).toEqual({
+          status: 400,
+          error: `query parameter "limit" must be an integer from 1 to 1000, in decimal digits (got ${JSON.stringify(value)}); see /openapi.json for the parameters of /api/v1/tasks`,
+        });
+        expect(await error(`?offset=${value}`), `offset=${value}`).toEqual({
+          status: 400,
+          error: `query parameter "offset" must be an integer from 0 to 9007199254740991, in decimal digits (got ${JSON.stringify(value)}); see /openapi.json for the parameters of /api/v1/tasks`,
+        });
+      }
+      expect((await error('?limit=5&limit=Infinity')).error).toMatch(/^query parameter "limit" must be an integer from 1 to 1000, in decimal digits \(got "Infinity"\)/);
+      expect(query).not.toHaveBeenCalled();
+    } finally {
+      query.mockRestore();
+    }
+    // Still fine: signs, spaces ajv ignores, the largest safe offset.
+    expect((await page('?limit=%2B2&offset=%200')).limit).toBe(2);
+    expect(await page('?offset=9007199254740991')).toMatchObject({ offset: 9007199254740991, items: [] });
   });
 
   it('rejects unknown parameters, suggesting the likely one', async () => {

@@ -4,7 +4,7 @@ import type { Task } from '../model/task.js';
 import { SORT_FIELDS } from '../store/query.js';
 import type { ApiDeps, ApiInstance } from './deps.js';
 import { notFound } from './errors.js';
-import { rejectUnknownQuery, StringEnum } from './params.js';
+import { checkQuery, StringEnum } from './params.js';
 import { errorResponses, TaskDetailSchema, TaskSummarySchema } from './schemas.js';
 import { knownSources } from './sources.js';
 import { taskFilterProps, toTaskQuery } from './task-filters.js';
@@ -33,7 +33,7 @@ export function registerTaskRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/api/v1/tasks',
     {
-      preValidation: rejectUnknownQuery(querystring),
+      preValidation: checkQuery(querystring),
       schema: {
         tags: ['tasks'],
         summary: 'List and search tasks',
@@ -68,7 +68,7 @@ export function registerTaskRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/api/v1/tasks/:source/:id',
     {
-      preValidation: rejectUnknownQuery(undefined),
+      preValidation: checkQuery(undefined),
       schema: {
         tags: ['tasks'],
         summary: 'One task, with its upstream record',

@@ -2,6 +2,7 @@
  * Test support for the API: a config, a fake health provider, hand-built girar and koji tasks,
  * and an app with a real Store behind the API. Used by the `*.test.ts` files beside it.
  */
+import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppConfig } from '../config/schema.js';
 import type { Phase, Subtask, Task } from '../model/task.js';
@@ -9,6 +10,7 @@ import type { SourceHealth, HealthProvider } from '../sources/health.js';
 import { Store } from '../store/store.js';
 import { ManualClock } from '../util/clock.js';
 import type { Authenticator } from './auth.js';
+import { frameworkErrorOptions } from './errors.js';
 import { registerApi } from './index.js';
 
 export const GIRAR_DEFAULT_STATES = new Map([['girar', { active: ['AWAITING', 'BUILDING', 'COMMITTING', 'FAILING', 'PENDING', 'POSTPONED'], hiddenWhenPersonal: ['DONE'] }]]);
@@ -193,9 +195,56 @@ export async function buildTestApi(options: TestApiOptions = {}): Promise<TestAp
     store.apply('fedora', 'koji', { type: 'snapshot', tasks: kojiTasks() });
   }
   let ready = true;
-  const app = Fastify({ logger: false });
+  // As app.ts builds it, as far as the API's errors go.
+  const app = Fastify({ logger: false, ...frameworkErrorOptions });
   await registerApi(app, { store, health, config, clock, version: '9.8.7-test', ready: () => ready, ...(options.authenticator ? { authenticator: options.authenticator } : {}) });
   options.extraRoutes?.(app, { store, health });
   await app.ready();
   return { app, store, health, clock, config, setReady: (r) => (ready = r) };
+}
+
+/**
+ * Send raw bytes to a listening server (`base` as `app.listen` returns it) and collect what comes
+ * back until the server closes the connection: for requests node:http refuses to send (a raw
+ * non-ASCII byte in the path) and for pipelined requests on one connection. Rejects, with what
+ * arrived so far, when the connection is still open after `timeoutMs`.
+ */
+export function rawHttp(base: string, payload: Buffer | string, timeoutMs = 5000): Promise<string> {
+  const url = new URL(base);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const socket = connect(Number(url.port), url.hostname, () => socket.write(payload));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`the server did not close the connection within ${timeoutMs} ms; received: ${JSON.stringify(Buffer.concat(chunks).toString('utf8'))}`));
+    }, timeoutMs);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
+  });
+}
+
+/** The status, headers (lower-case names) and body of each HTTP/1.1 response in a raw exchange. */
+export function parseRawResponses(text: string): { status: number; headers: Record<string, string>; body: string }[] {
+  const responses: { status: number; headers: Record<string, string>; body: string }[] = [];
+  let rest = text;
+  while (rest.startsWith('HTTP/1.1 ')) {
+    const headEnd = rest.indexOf('\r\n\r\n');
+    if (headEnd === -1) break;
+    const [statusLine = '', ...lines] = rest.slice(0, headEnd).split('\r\n');
+    const headers: Record<string, string> = {};
+    for (const line of lines) {
+      const colon = line.indexOf(':');
+      headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+    }
+    rest = rest.slice(headEnd + 4);
+    const length = headers['content-length'] === undefined ? 0 : Number(headers['content-length']);
+    const body = Buffer.from(rest, 'utf8').subarray(0, length).toString('utf8');
+    rest = rest.slice(body.length);
+    responses.push({ status: Number(statusLine.split(' ')[1]), headers, body });
+  }
+  return responses;
 }

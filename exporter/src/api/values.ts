@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import { INDEXED_FIELDS, type IndexedField } from '../store/task-index.js';
 import type { ApiDeps, ApiInstance } from './deps.js';
-import { ALL, ListParam, rejectUnknownQuery, splitList, StringEnum } from './params.js';
+import { ALL, checkQuery, ListParam, splitList, StringEnum } from './params.js';
 import { errorResponses } from './schemas.js';
 
 /** Distinct values of a field, over every held task or over the tasks of some sources. */
@@ -27,7 +27,7 @@ export function registerValueRoutes(app: ApiInstance, deps: ApiDeps): void {
   app.get(
     '/api/v1/values/:field',
     {
-      preValidation: rejectUnknownQuery(querystring),
+      preValidation: checkQuery(querystring),
       schema: {
         tags: ['tasks'],
         summary: 'Distinct values of a task field',

@@ -6,6 +6,7 @@
 import type { ArchResult, Phase, Task } from '../model/task.js';
 import type { Store, TaskChange } from '../store/store.js';
 import { GIRAR_ARCH_STATUSES } from './definitions.js';
+import { LabelGuard } from './label-guard.js';
 import { makeGauge, SourceCounter, type FamilyContext, type Labels, type SourceSeries } from './factory.js';
 
 export const GIRAR_KIND = 'girar';
@@ -25,26 +26,30 @@ export function archStatusLabel(result: ArchResult): string {
 }
 
 /** Add (sign 1) or subtract (sign -1) one task's subtask x arch results to per-series counts. */
-export function addArchBuilds(counts: Map<string, ArchBuildCount>, task: Task, sign: 1 | -1): void {
-  const repo = task.repo ?? '';
+export function addArchBuilds(counts: Map<string, ArchBuildCount>, task: Task, sign: 1 | -1, guard: LabelGuard = UNGUARDED): void {
+  const repo = guard.label(task.source, 'repo', task.repo ?? '');
   for (const subtask of task.subtasks) {
     for (const result of subtask.archs) {
       const status = archStatusLabel(result);
-      const key = `${task.source}\u0000${repo}\u0000${result.arch}\u0000${status}`;
+      const arch = guard.label(task.source, 'arch', result.arch);
+      const key = `${task.source}\u0000${repo}\u0000${arch}\u0000${status}`;
       const held = counts.get(key);
       const count = (held?.count ?? 0) + sign;
-      if (count > 0) counts.set(key, { labels: held?.labels ?? { source: task.source, repo, arch: result.arch, status }, count });
+      if (count > 0) counts.set(key, { labels: held?.labels ?? { source: task.source, repo, arch, status }, count });
       else counts.delete(key);
     }
   }
 }
 
 /** Counts recomputed from scratch over girar tasks (start-up, forgetSource, and tests). */
-export function archBuildCounts(tasks: Iterable<Task>): Map<string, ArchBuildCount> {
+export function archBuildCounts(tasks: Iterable<Task>, guard: LabelGuard = UNGUARDED): Map<string, ArchBuildCount> {
   const counts = new Map<string, ArchBuildCount>();
-  for (const task of tasks) if (task.kind === GIRAR_KIND) addArchBuilds(counts, task, 1);
+  for (const task of tasks) if (task.kind === GIRAR_KIND) addArchBuilds(counts, task, 1, guard);
   return counts;
 }
+
+/** No folding (tests that recount by hand); the exporter always passes its guard. */
+const UNGUARDED = new LabelGuard(Number.POSITIVE_INFINITY);
 
 export class GirarMetrics {
   private counts: Map<string, ArchBuildCount>;
@@ -56,12 +61,13 @@ export class GirarMetrics {
     ctx: FamilyContext,
     private readonly store: Store,
     series: SourceSeries,
+    private readonly guard: LabelGuard,
   ) {
-    this.counts = archBuildCounts(tasksOf(store));
+    this.counts = archBuildCounts(tasksOf(store), guard);
     makeGauge(ctx, 'girarArchBuilds', (g) => {
       g.reset();
       if (this.stale) {
-        this.counts = archBuildCounts(tasksOf(store));
+        this.counts = archBuildCounts(tasksOf(store), guard);
         this.stale = false;
       }
       for (const { labels, count } of this.counts.values()) g.set(labels, count);
@@ -71,8 +77,8 @@ export class GirarMetrics {
 
   onTask({ event, prev, next }: TaskChange): void {
     try {
-      if (prev?.kind === GIRAR_KIND) addArchBuilds(this.counts, prev, -1);
-      if (next?.kind === GIRAR_KIND) addArchBuilds(this.counts, next, 1);
+      if (prev?.kind === GIRAR_KIND) addArchBuilds(this.counts, prev, -1, this.guard);
+      if (next?.kind === GIRAR_KIND) addArchBuilds(this.counts, next, 1, this.guard);
     } catch (err) {
       this.stale = true;
       throw err;
@@ -84,7 +90,7 @@ export class GirarMetrics {
   rebuildSource(source: string): void {
     for (const [key, { labels }] of this.counts) if (labels.source === source) this.counts.delete(key);
     for (const task of tasksOf(this.store)) {
-      if (task.source === source && task.kind === GIRAR_KIND) addArchBuilds(this.counts, task, 1);
+      if (task.source === source && task.kind === GIRAR_KIND) addArchBuilds(this.counts, task, 1, this.guard);
     }
   }
 
@@ -97,7 +103,7 @@ export class GirarMetrics {
       for (const result of subtask.archs) {
         const status = archStatusLabel(result);
         if (before.get(`${subtask.id}\u0000${result.arch}`) === status) continue;
-        this.results.inc({ source: next.source, arch: result.arch, status });
+        this.results.inc({ source: next.source, arch: this.guard.label(next.source, 'arch', result.arch), status });
       }
     }
   }

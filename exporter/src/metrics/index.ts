@@ -3,6 +3,7 @@
  * at scrape time and whose counters and histograms are fed by store changes and poll reports.
  * A scrape never calls an upstream, and one failing collector only drops its own family.
  */
+import { LabelGuard } from './label-guard.js';
 import { collectDefaultMetrics, Registry, type Counter } from 'prom-client';
 import type { Store, TaskChange } from '../store/store.js';
 import type { HealthProvider, PollObserver } from '../sources/health.js';
@@ -52,6 +53,7 @@ export interface RenderedMetrics {
 export class ExporterMetrics implements PollObserver {
   readonly registry: Registry;
   private readonly series = new SourceSeries();
+  private readonly labels = new LabelGuard();
   private readonly tasks: TaskMetrics;
   private readonly girar: GirarMetrics;
   private readonly sources: SourceMetrics;
@@ -62,10 +64,10 @@ export class ExporterMetrics implements PollObserver {
   constructor(private readonly deps: MetricsDeps) {
     this.registry = new Registry();
     const ctx: FamilyContext = { registry: this.registry, refreshSeconds: deps.refreshSeconds ?? DEFAULT_REFRESH_SECONDS };
-    this.tasks = new TaskMetrics(ctx, deps.store, this.series);
-    this.girar = new GirarMetrics(ctx, deps.store, this.series);
+    this.tasks = new TaskMetrics(ctx, deps.store, this.series, this.labels);
+    this.girar = new GirarMetrics(ctx, deps.store, this.series, this.labels);
     registerRecordMetrics(ctx, deps.store);
-    this.sources = new SourceMetrics(ctx, deps.health, this.series);
+    this.sources = new SourceMetrics(ctx, deps.health, this.series, this.labels);
     this.collectErrors = registerSelfMetrics(ctx, { store: deps.store, version: deps.version, sseClients: deps.sseClients, lastSeries: () => this.lastSeries });
     if (deps.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });
@@ -104,6 +106,7 @@ export class ExporterMetrics implements PollObserver {
   /** Drop every series of a source that was removed from the config (call it with store.dropSource). */
   forgetSource(source: string): void {
     this.series.forget(source);
+    this.labels.forget(source);
     this.girar.rebuildSource(source);
   }
 

@@ -5,6 +5,7 @@
 import type { HealthProvider, SourceHealth } from '../sources/health.js';
 import type { RequestRecorder } from '../sources/http.js';
 import type { KeyOfType } from './definitions.js';
+import type { LabelGuard } from './label-guard.js';
 import { makeGauge, SourceCounter, SourceHistogram, type FamilyContext, type SourceSeries } from './factory.js';
 
 type HealthGaugeKey = Extract<
@@ -36,7 +37,7 @@ export class SourceMetrics {
   private readonly polls: SourceCounter<'sourcePolls'>;
   private readonly requests: SourceCounter<'upstreamRequests'>;
 
-  constructor(ctx: FamilyContext, health: HealthProvider, series: SourceSeries) {
+  constructor(ctx: FamilyContext, health: HealthProvider, series: SourceSeries, labels: LabelGuard) {
     for (const key of Object.keys(HEALTH_VALUES) as HealthGaugeKey[]) {
       const value = HEALTH_VALUES[key];
       makeGauge(ctx, key, (g) => {
@@ -49,7 +50,7 @@ export class SourceMetrics {
     }
     makeGauge(ctx, 'sourceInfo', (g) => {
       g.reset();
-      for (const h of health.health()) g.set({ source: h.name, kind: h.kind, upstream_version: h.upstream?.version ?? '' }, 1);
+      for (const h of health.health()) g.set({ source: h.name, kind: h.kind, upstream_version: labels.label(h.name, 'upstream_version', h.upstream?.version ?? '') }, 1);
     });
     this.pollDuration = new SourceHistogram(ctx, 'sourcePollDuration', series);
     this.polls = new SourceCounter(ctx, 'sourcePolls', series);

@@ -4,6 +4,7 @@
  */
 import { TERMINAL_PHASES, type Phase } from '../model/task.js';
 import type { Store, TaskChange } from '../store/store.js';
+import type { LabelGuard } from './label-guard.js';
 import { makeGauge, SourceCounter, SourceHistogram, type FamilyContext, type SourceSeries } from './factory.js';
 
 /** Phases whose groups export the time their oldest member entered its state. */
@@ -15,20 +16,32 @@ export class TaskMetrics {
   private readonly duration: SourceHistogram<'taskDuration'>;
   private readonly queueWait: SourceHistogram<'taskQueueWait'>;
 
-  constructor(ctx: FamilyContext, store: Store, series: SourceSeries) {
+  constructor(
+    ctx: FamilyContext,
+    store: Store,
+    series: SourceSeries,
+    private readonly guard: LabelGuard,
+  ) {
+    // Groups whose labels the guard folds into `other` add up (counts) or take the earliest (times).
     makeGauge(ctx, 'tasks', (g) => {
       g.reset();
       for (const group of store.taskGroups()) {
-        g.set({ source: group.source, kind: group.kind, repo: group.repo, state: group.state, phase: group.phase }, group.keys.size);
+        g.inc({ source: group.source, kind: group.kind, repo: this.repo(group.source, group.repo), state: this.state(group.source, group.state), phase: group.phase }, group.keys.size);
       }
     });
     makeGauge(ctx, 'taskOldestState', (g) => {
       g.reset();
+      const oldest = new Map<string, { labels: { source: string; kind: string; repo: string; state: string }; ms: number }>();
       for (const group of store.taskGroups()) {
         if (!WAITING_PHASES.has(group.phase)) continue;
-        const oldest = store.oldestInGroup(group);
-        if (Number.isFinite(oldest)) g.set({ source: group.source, kind: group.kind, repo: group.repo, state: group.state }, oldest / 1000);
+        const ms = store.oldestInGroup(group);
+        if (!Number.isFinite(ms)) continue;
+        const labels = { source: group.source, kind: group.kind, repo: this.repo(group.source, group.repo), state: this.state(group.source, group.state) };
+        const key = `${labels.source}\u0000${labels.kind}\u0000${labels.repo}\u0000${labels.state}`;
+        const held = oldest.get(key);
+        if (!held || ms < held.ms) oldest.set(key, { labels, ms });
       }
+      for (const { labels, ms } of oldest.values()) g.set(labels, ms / 1000);
     });
     this.transitions = new SourceCounter(ctx, 'taskTransitions', series);
     this.finished = new SourceCounter(ctx, 'tasksFinished', series);
@@ -40,9 +53,9 @@ export class TaskMetrics {
   onTask({ event, prev, next, runStarted }: TaskChange): void {
     if (event.type !== 'task_updated' || !prev || !next) return;
     const { source, kind } = next;
-    const repo = next.repo ?? '';
+    const repo = this.repo(source, next.repo ?? '');
     if (prev.state !== next.state) {
-      this.transitions.inc({ source, kind, from_state: prev.state, to_state: next.state });
+      this.transitions.inc({ source, kind, from_state: this.state(source, prev.state), to_state: this.state(source, next.state) });
     }
     if (TERMINAL_PHASES.has(next.phase) && !TERMINAL_PHASES.has(prev.phase)) {
       this.finished.inc({ source, kind, repo, phase: next.phase });
@@ -53,6 +66,14 @@ export class TaskMetrics {
       const seconds = secondsBetween(prev.stateSince, next.stateSince ?? event.at);
       if (seconds !== undefined) this.queueWait.observe({ source, kind, repo }, seconds);
     }
+  }
+
+  private repo(source: string, repo: string): string {
+    return this.guard.label(source, 'repo', repo);
+  }
+
+  private state(source: string, state: string): string {
+    return this.guard.label(source, 'state', state);
   }
 }
 

@@ -1,0 +1,31 @@
+/**
+ * Keeps label values that come from upstreams (native states, repos, arches, versions) bounded:
+ * a broken or hostile upstream inventing a new value per task must not create a series per task.
+ * Per source and label, the first `maxPerScope` distinct values are exported as they are; any
+ * later one, and any value too long or with control characters, is exported as `other`. A value
+ * keeps its fate for the life of the process, so incremental counts stay consistent.
+ */
+export const OTHER = 'other';
+
+export class LabelGuard {
+  private readonly admitted = new Map<string, Set<string>>();
+
+  constructor(private readonly maxPerScope = 100) {}
+
+  label(source: string, name: string, value: string): string {
+    // eslint-disable-next-line no-control-regex
+    if (value.length > 80 || /[\u0000-\u001f\u007f]/.test(value)) return OTHER;
+    const scope = `${source}\u0000${name}`;
+    let set = this.admitted.get(scope);
+    if (!set) this.admitted.set(scope, (set = new Set()));
+    if (set.has(value)) return value;
+    if (set.size >= this.maxPerScope) return OTHER;
+    set.add(value);
+    return value;
+  }
+
+  /** Forget a removed source's values. */
+  forget(source: string): void {
+    for (const scope of [...this.admitted.keys()]) if (scope.startsWith(`${source}\u0000`)) this.admitted.delete(scope);
+  }
+}

@@ -39,6 +39,7 @@ const BAD: Record<string, ConfigProblem[]> = {
   'bad-girar-unknown-key.yaml': [{ path: '/sources/0/detail_concurency', message: 'unknown key "detail_concurency" (did you mean "detail_concurrency"?)' }],
   'bad-girar-url.yaml': [{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got "ftp://git.altlinux.org/tasks/api"' }],
   'bad-girar-url-query.yaml': [{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got "https://git.altlinux.org/tasks/api?token=redacted"' }],
+  'bad-girar-time-zone.yaml': [{ path: '/sources/0/time_zone', message: 'unknown time zone "Moscow"; use an IANA name such as UTC or Europe/Moscow' }],
   'bad-girar-transport.yaml': [{ path: '/sources/0/transport', message: 'expected "taskoteka", got "amqp"' }],
   'bad-many-problems.yaml': [
     { path: '/log/level', message: 'expected one of debug, info, warn, error, got "loud"' },

@@ -17,6 +17,8 @@ export type { ConfigProblem } from './problems.js';
 export interface KindSchemas {
   kinds(): string[];
   schemaOf(kind: string): TSchema | undefined;
+  /** Further checks of a schema-valid block (paths relative to the block). */
+  validate?(kind: string, settings: Record<string, unknown>): ConfigProblem[];
 }
 
 export interface Overrides {
@@ -126,7 +128,9 @@ function checkSources(blocks: unknown[], kinds: KindSchemas, problems: ConfigPro
     const settings: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(block)) if (!(COMMON_SOURCE_KEYS as readonly string[]).includes(k)) settings[k] = v;
     const filled = Value.Default(schema, settings) as Record<string, unknown>;
-    problems.push(...describeErrors(schema, filled, at, fromEnv));
+    const schemaProblems = describeErrors(schema, filled, at, fromEnv);
+    problems.push(...schemaProblems);
+    if (schemaProblems.length === 0) for (const p of kinds.validate?.(block.kind, filled) ?? []) problems.push({ path: `${at}${p.path}`, message: p.message });
     const intervalSeconds = typeof block.interval === 'string' ? parseDuration(block.interval) : undefined;
     const timeoutSeconds = typeof block.timeout === 'string' ? parseDuration(block.timeout) : undefined;
     checkRange(problems, `${at}/interval`, 'interval', block.interval, intervalSeconds, 1, 86_400);

@@ -13,7 +13,6 @@ export class LabelGuard {
   constructor(private readonly maxPerScope = 100) {}
 
   label(source: string, name: string, value: string): string {
-    // eslint-disable-next-line no-control-regex
     if (value.length > 80 || /[\u0000-\u001f\u007f]/.test(value)) return OTHER;
     const scope = `${source}\u0000${name}`;
     let set = this.admitted.get(scope);

@@ -18,6 +18,7 @@ export function definitionOf(kind: string): SourceDefinition | undefined {
 export const kindSchemas: KindSchemas = {
   kinds: () => Object.keys(registry),
   schemaOf: (kind: string): TSchema | undefined => definitionOf(kind)?.configSchema,
+  validate: (kind, settings) => definitionOf(kind)?.validate?.(settings) ?? [],
 };
 
 /** Default-state rules of every kind that has them, for the store's task queries. */

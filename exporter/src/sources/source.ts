@@ -116,6 +116,11 @@ export interface SourceDefinition<S extends TSchema = TSchema> {
   configSchema: S;
   defaultStates?: DefaultStates;
   lifecycle?: Lifecycle;
+  /**
+   * Checks a schema cannot express, on the defaulted and schema-valid block; each problem's
+   * `path` is relative to the block (e.g. `/time_zone`). `--config.check` reports them.
+   */
+  validate?(config: Static<S>): { path: string; message: string }[];
   create(config: Static<S>, context: SourceContext): SourceAdapter;
   /** Start a simulator on loopback and return the config block that points at it (demo mode). */
   demo?(context: DemoContext): Promise<DemoInstance>;

@@ -253,7 +253,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     const stale = d !== undefined && entry !== undefined && d.fetchedAt < entry.changedAt;
     const cached = this.normalized.get(id);
     if (cached && cached.item === entry && cached.detail === d && cached.stale === stale) return cached.task;
-    const task = normalizeTask(this.ctx.name, entry?.item, d?.detail, { taskUrl: this.config.task_url, detailStale: stale });
+    const task = normalizeTask(this.ctx.name, entry?.item, d?.detail, { taskUrl: this.config.task_url, timeZone: this.config.time_zone, detailStale: stale });
     this.normalized.set(id, { item: entry, detail: d, stale, task });
     return task;
   }

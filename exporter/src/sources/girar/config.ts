@@ -4,6 +4,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
+import { isTimeZone } from '../../util/time-zone.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../http.js';
 
 export const DEFAULT_TASK_URL = 'https://git.altlinux.org/tasks/{id}/';
@@ -49,6 +50,11 @@ export const girarConfigSchema = Type.Object(
       default: DEFAULT_MAX_BODY_BYTES,
       description: 'Largest response body accepted, in bytes.',
     }),
+    time_zone: Type.String({
+      default: 'UTC',
+      description:
+        "IANA time zone of the girar server's clock: taskoteka's `created` and `build_time` carry no zone (girar writes them in server-local time), e.g. Europe/Moscow.",
+    }),
     task_url: Type.String({
       pattern: '\\{id\\}',
       default: DEFAULT_TASK_URL,
@@ -72,4 +78,9 @@ export function parseGirarConfig(raw: unknown): GirarConfig {
     throw new Error(`invalid girar source config at ${first.path || '/'}: ${first.message}`);
   }
   return value as GirarConfig;
+}
+
+/** Checks beyond the schema: the time zone must be one this Node.js knows. */
+export function validateGirarConfig(config: GirarConfig): { path: string; message: string }[] {
+  return isTimeZone(config.time_zone) ? [] : [{ path: '/time_zone', message: `unknown time zone ${JSON.stringify(config.time_zone)}; use an IANA name such as UTC or Europe/Moscow` }];
 }

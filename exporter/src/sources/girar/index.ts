@@ -4,7 +4,7 @@
  */
 import type { DemoContext, DemoInstance, SourceAdapter, SourceDefinition } from '../source.js';
 import { GirarTaskotekaAdapter } from './adapter.js';
-import { girarConfigSchema } from './config.js';
+import { girarConfigSchema, validateGirarConfig } from './config.js';
 import { GIRAR_DEFAULT_STATES } from './normalize.js';
 import { GirarSimulator } from './simulator.js';
 
@@ -19,6 +19,7 @@ export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
   configSchema: girarConfigSchema,
   defaultStates: GIRAR_DEFAULT_STATES,
   lifecycle: { runStartStates: ['BUILDING'] },
+  validate: validateGirarConfig,
   create(config, ctx): SourceAdapter {
     const adapter = new GirarTaskotekaAdapter(config, ctx);
     return {

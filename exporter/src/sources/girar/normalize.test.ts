@@ -283,3 +283,16 @@ describe('state tables', () => {
     expect(localToIso('2026-Mar-16/12:22:27')).toBeUndefined();
   });
 });
+
+describe('server-local times', () => {
+  it('reads created and build_time in the configured time zone; zoned and epoch times are kept', () => {
+    const item = { id: 5, state: 'BUILDING', repo: 'p11', owner: 'rider', created: '2026-03-16T12:22:27', build_time: '2026-03-16T17:15:28', age: 0, test_only: false, fail_early: true };
+    const moscow = normalizeTask('alt', item, undefined, { taskUrl: 'https://x/{id}/', timeZone: 'Europe/Moscow' });
+    expect(moscow.created).toBe('2026-03-16T09:22:27Z');
+    expect(moscow.attrs?.build_time).toBe('2026-03-16T14:15:28Z');
+    const utc = normalizeTask('alt', item, undefined, { taskUrl: 'https://x/{id}/' });
+    expect(utc.created).toBe('2026-03-16T12:22:27Z');
+    const zoned = normalizeTask('alt', { ...item, created: '2026-03-16T12:22:27+01:00' }, undefined, { taskUrl: 'https://x/{id}/', timeZone: 'Europe/Moscow' });
+    expect(zoned.created).toBe('2026-03-16T11:22:27Z');
+  });
+});

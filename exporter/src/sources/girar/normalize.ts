@@ -4,6 +4,7 @@
  */
 import type { ArchResult, Phase, Subtask, Task } from '../../model/task.js';
 import { isoUtc } from '../../util/clock.js';
+import { zonedToUtc } from '../../util/time-zone.js';
 import type { DefaultStates } from '../source.js';
 import { approverLogin, type DetailSubtask, type ListSubtask, type TaskDetail, type TaskListItem } from './upstream.js';
 
@@ -81,6 +82,8 @@ export function archPhase(status: string, taskState: string): Phase {
 export interface NormalizeOptions {
   /** Link template with `{id}`. */
   taskUrl: string;
+  /** IANA zone of girar's server clock, for `created` and `build_time` (default UTC). */
+  timeZone?: string;
   /**
    * The detail predates the list item (fetched before the item last changed). The list item then
    * wins for everything it carries; per-arch results are kept only for the same try and iter.
@@ -90,7 +93,7 @@ export interface NormalizeOptions {
 
 /**
  * Build a Task from whatever is known. At least one of `summary` and `detail` must be given.
- * Times without a zone (girar's server-local `created`, `build_time`) are read as UTC.
+ * Times without a zone (girar's server-local `created`, `build_time`) are read in `opts.timeZone` (default UTC).
  */
 export function normalizeTask(
   source: string,
@@ -124,7 +127,7 @@ export function normalizeTask(
     native: fresh ? detail : (summary ?? detail),
   };
   if (head.message !== undefined && head.message !== '') task.message = head.message;
-  const created = summary ? localToIso(summary.created) : undefined;
+  const created = summary ? localToIso(summary.created, opts.timeZone) : undefined;
   if (created) task.created = created;
 
   // info.json is regenerated on every state change, so `updated` is the best state-change time.
@@ -141,7 +144,7 @@ export function normalizeTask(
     .sort(bySubtaskNumber)
     .map((key) => normalizeSubtask(key, subtasks![key]!, builds?.[key]?.build, state));
   task.archs = [...new Set(task.subtasks.flatMap((s) => s.archs.map((a) => a.arch)))].sort();
-  task.attrs = attrsOf(head, detail, fresh || sameRun);
+  task.attrs = attrsOf(head, detail, fresh || sameRun, opts.timeZone);
   return task;
 }
 
@@ -195,11 +198,11 @@ function logins(list: ListSubtask['approved_by']): string[] | undefined {
   return out.length > 0 ? out : undefined;
 }
 
-function attrsOf(head: TaskHead, detail: TaskDetail | undefined, detailUsable: boolean): Record<string, string | number | boolean> {
+function attrsOf(head: TaskHead, detail: TaskDetail | undefined, detailUsable: boolean, timeZone: string | undefined): Record<string, string | number | boolean> {
   const attrs: Record<string, string | number | boolean> = { test_only: head.test_only, fail_early: head.fail_early };
   if (head.try !== undefined) attrs.try = head.try;
   if (head.iter !== undefined) attrs.iter = head.iter;
-  const buildTime = head.build_time ? localToIso(head.build_time) : undefined;
+  const buildTime = head.build_time ? localToIso(head.build_time, timeZone) : undefined;
   if (buildTime) attrs.build_time = buildTime;
   if (detail && detailUsable) {
     attrs.shared = detail.shared;
@@ -218,10 +221,11 @@ function bySubtaskNumber(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** `2026-03-16T12:22:27` (girar server-local, no zone) read as UTC; a zoned time is kept. */
-export function localToIso(text: string): string | undefined {
+/** `2026-03-16T12:22:27` (girar server-local, no zone) read in `timeZone` (default UTC); a zoned time is kept. */
+export function localToIso(text: string, timeZone = 'UTC'): string | undefined {
   const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(text.trim());
   if (!m) return undefined;
   const ms = Date.parse(`${m[1]}T${m[2]}${m[3] ?? ''}${m[4] ?? 'Z'}`);
-  return Number.isNaN(ms) ? undefined : isoUtc(ms);
+  if (Number.isNaN(ms)) return undefined;
+  return isoUtc(m[4] ? ms : zonedToUtc(ms, timeZone));
 }

@@ -85,6 +85,7 @@ describe('girar config', () => {
       detail_concurrency: 4,
       detail_budget: 500,
       max_body_bytes: 64 * 1024 * 1024,
+      time_zone: 'UTC',
       task_url: 'https://git.altlinux.org/tasks/{id}/',
     });
   });

@@ -89,6 +89,11 @@ describe('config files', () => {
     expect(Object.isFrozen(cfg.sources[0]?.settings)).toBe(true);
   });
 
+  it('accepts the shipped example config (examples/buildscope.yaml)', async () => {
+    const cfg = await loadConfigFile(fileURLToPath(new URL('../../../examples/buildscope.yaml', import.meta.url)), kindSchemas, {}, {});
+    expect(cfg.sources.map((s) => [s.name, s.kind, s.intervalSeconds])).toEqual([['alt', 'girar', 60]]);
+  });
+
   it('lets flags override the file', async () => {
     const cfg = await loadConfigFile(`${dir}good-full.yaml`, kindSchemas, { listenAddress: ':9999', logLevel: 'warn' }, env);
     expect([cfg.listenAddress, cfg.logLevel]).toEqual([':9999', 'warn']);

@@ -37,7 +37,7 @@ export function registerSummaryRoutes(app: ApiInstance, deps: ApiDeps): void {
     },
     async (request) => {
       const { by, ...filters } = request.query;
-      const { total, rows } = deps.store.summarizeWithTotal(by, toTaskQuery(filters));
+      const { total, rows } = deps.store.summarize(by, toTaskQuery(filters));
       return { by, total, rows };
     },
   );

@@ -11,7 +11,7 @@ export function distinctValues(deps: Pick<ApiDeps, 'store' | 'health'>, field: I
   if (sources === undefined) {
     for (const v of deps.store.distinct(field).keys()) values.add(v);
   } else {
-    for (const row of deps.store.summarize(field, { source: [...sources], state: 'ALL' })) values.add(row.value);
+    for (const row of deps.store.summarize(field, { source: [...sources], state: 'ALL' }).rows) values.add(row.value);
   }
   // Configured sources (and their kinds) are values even before their first task arrives.
   if (field === 'source' || field === 'kind') {

@@ -6,10 +6,10 @@
 import type { ArchResult, Phase, Task } from '../model/task.js';
 import type { Store, TaskChange } from '../store/store.js';
 import { GIRAR_ARCH_STATUSES } from './definitions.js';
+import { GIRAR_KIND } from '../sources/girar/normalize.js';
 import { LabelGuard } from './label-guard.js';
 import { makeGauge, SourceCounter, type FamilyContext, type Labels, type SourceSeries } from './factory.js';
 
-export const GIRAR_KIND = 'girar';
 
 export interface ArchBuildCount {
   labels: Labels<'girarArchBuilds'>;

@@ -1,6 +1,7 @@
 /** Builders shared by the metrics tests: girar-like tasks, a fake health provider, an exposition parser. */
 import type { Subtask, Task } from '../model/task.js';
-import { archPhase, girarPhase } from '../sources/girar/normalize.js';
+import { archPhase } from '../sources/girar/normalize.js';
+import { girarTask as sharedGirarTask } from '../test-support/tasks.js';
 import { lifecyclesByKind } from '../sources/registry.js';
 import type { HealthProvider, SourceHealth } from '../sources/health.js';
 import { Store } from '../store/store.js';
@@ -24,13 +25,7 @@ export function girarTask(id: number | string, state: string, spec: TaskSpec = {
     archs: Object.entries(archs).map(([arch, status]) => ({ arch, status, phase: archPhase(status, state) })),
   }));
   return {
-    source: spec.source ?? SOURCE,
-    kind: 'girar',
-    id: String(id),
-    state,
-    phase: girarPhase(state),
-    owner: 'someone',
-    repo: spec.repo ?? 'sisyphus',
+    ...sharedGirarTask({ id: String(id), state, owner: 'someone', repo: spec.repo ?? 'sisyphus' }, spec.source ?? SOURCE),
     archs: [...new Set(subtasks.flatMap((s) => s.archs.map((a) => a.arch)))],
     subtasks,
   };

@@ -209,7 +209,7 @@ describe('Store.queryTasks', () => {
     expect(ids(store.queryTasks({ state: 'ALL', sort: 'id', order: 'asc', limit: 2 }))).toEqual(['389466', '400000']);
   });
   it('summarizes by a field', () => {
-    expect(store.summarize('state', { state: 'ALL' })).toEqual([
+    expect(store.summarize('state', { state: 'ALL' }).rows).toEqual([
       { value: 'EPERM', count: 2 },
       { value: 'AWAITING', count: 1 },
       { value: 'BUILDING', count: 1 },

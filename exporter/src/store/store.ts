@@ -157,13 +157,8 @@ export class Store {
     return runTaskQuery(this.queryContext(), query).result;
   }
 
-  /** Counts of matching tasks by one field, largest first. */
-  summarize(field: IndexedField, query: TaskQuery): SummaryRow[] {
-    return runTaskQuery(this.queryContext(), { ...query, summarizeBy: field }).summary ?? [];
-  }
-
-  /** Like summarize, plus how many tasks matched (a task with several archs counts once). */
-  summarizeWithTotal(field: IndexedField, query: TaskQuery): { total: number; rows: SummaryRow[] } {
+  /** Counts of matching tasks by one field, largest first, and how many tasks matched (a task with several archs counts once in `total`). */
+  summarize(field: IndexedField, query: TaskQuery): { total: number; rows: SummaryRow[] } {
     const { result, summary } = runTaskQuery(this.queryContext(), { ...query, summarizeBy: field });
     return { total: result.total, rows: summary ?? [] };
   }
@@ -201,9 +196,6 @@ export class Store {
     return group.oldestMs;
   }
 
-  getEntry(key: string): TaskEntry | undefined {
-    return this.entries.get(key);
-  }
 
   allEntries(): IterableIterator<TaskEntry> {
     return this.entries.values();

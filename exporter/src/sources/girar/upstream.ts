@@ -92,8 +92,6 @@ export const taskDetailSchema = Type.Object({
   subtasks: opt(Type.Record(Str, detailSubtaskSchema)),
 });
 
-/** Every error answer: `{"error": "..."}`. */
-export const errorBodySchema = Type.Object({ error: Str });
 
 /** `GET /health`. */
 export const healthSchema = Type.Object({
@@ -117,7 +115,6 @@ export type HealthBody = Static<typeof healthSchema>;
 
 export const checkTaskList = TypeCompiler.Compile(Type.Array(taskListItemSchema));
 export const checkTaskDetail = TypeCompiler.Compile(taskDetailSchema);
-export const checkErrorBody = TypeCompiler.Compile(errorBodySchema);
 export const checkHealth = TypeCompiler.Compile(healthSchema);
 export const checkSseTaskNew = TypeCompiler.Compile(sseTaskNewSchema);
 export const checkSseTaskUpdated = TypeCompiler.Compile(sseTaskUpdatedSchema);

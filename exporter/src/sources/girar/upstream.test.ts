@@ -34,6 +34,15 @@ describe('taskoteka payload schemas', () => {
     expect(describeInvalid(checkTaskList, [{ ...item, subtasks: { '100': { dir: 5 } } }])).toBe('/0/subtasks/100/dir: expected string, got 5');
   });
 
+  it('refuses ids and times no real task has, instead of failing later in normalization', () => {
+    expect(checkTaskList.Check([{ ...item, id: -5 }])).toBe(false);
+    expect(checkTaskList.Check([{ ...item, id: 1e21 }])).toBe(false);
+    const detail = { updated: 1760000000, taskid: 5, shared: false, fail_early: false, test_only: false, repo: 'p11', state: 'DONE', age: 0, owner: 'rider' };
+    expect(checkTaskDetail.Check(detail)).toBe(true);
+    expect(checkTaskDetail.Check({ ...detail, updated: 1e16 })).toBe(false);
+    expect(checkTaskDetail.Check({ ...detail, taskid: 0 })).toBe(false);
+  });
+
   it('reports a missing required key', () => {
     const { owner: _owner, ...noOwner } = item;
     expect(describeInvalid(checkTaskList, [noOwner])).toBe('/0/owner: required key is missing');

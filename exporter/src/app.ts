@@ -109,6 +109,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     clock: parts.clock,
     version: VERSION,
     ready: () => parts.runners.ready(),
+    taskotekaBackends: parts.runners.taskotekaBackends(),
   });
   await app.register(metricsRoute, { metrics: parts.metrics });
   app.get('/', { schema: { hide: true } }, async (_req, reply) => {

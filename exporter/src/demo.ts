@@ -29,7 +29,8 @@ export async function startDemoFarm(log: Logger, clock: Clock): Promise<DemoFarm
   }
   const sources = running.map(({ kind, instance }): SourceConfig => {
     const def = registry[kind];
-    const settings = def ? (Value.Default(def.configSchema, structuredClone(instance.config)) as Record<string, unknown>) : instance.config;
+    const schema = def?.configSchemaFor?.(instance.config) ?? def?.configSchema;
+    const settings = schema ? (Value.Default(schema, structuredClone(instance.config)) as Record<string, unknown>) : instance.config;
     return { name: `demo-${kind}`, kind, intervalSeconds: 5, timeoutSeconds: 10, settings };
   });
   return {

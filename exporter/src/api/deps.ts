@@ -6,6 +6,7 @@ import type { HealthProvider } from '../sources/health.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Authenticator } from './auth.js';
+import type { TaskotekaCompatBackend } from '../sources/girar/compat-backend.js';
 
 export interface ApiDeps {
   store: Store;
@@ -19,6 +20,8 @@ export interface ApiDeps {
   ready(): boolean;
   /** Access rules per area (default: everyone allowed; see auth.ts). */
   authenticator?: Authenticator;
+  /** girar sources that serve the taskoteka-compatible API under /compat/taskoteka/<source>/, by source name. */
+  taskotekaBackends?: ReadonlyMap<string, TaskotekaCompatBackend>;
 }
 
 /** The fastify instance as the routes see it: TypeBox schemas type request and reply. */

@@ -131,6 +131,19 @@ export const SourceSchema = Type.Object({
     cache_age_seconds: Type.Optional(Type.Number()),
   }),
   polls: Type.Object({ ok: Type.Integer(), failed: Type.Integer() }, { description: 'Polls since start' }),
+  problems: Type.Optional(
+    Type.Object(
+      {
+        current: Type.Record(Type.String(), Type.Integer(), { description: 'Records affected now, by reason' }),
+        total: Type.Record(Type.String(), Type.Integer(), { description: 'Problems found since start, by reason' }),
+        examples: Type.Array(
+          Type.Object({ id: Type.String(), reason: Type.String(), path: Type.Optional(Type.String()), message: Type.String() }),
+          { description: 'Up to 10 current problems' },
+        ),
+      },
+      { description: 'Upstream records the source had to skip or keep at their last good version (only sources that check records one by one, e.g. girar fs)' },
+    ),
+  ),
   counts: Type.Object({ tasks: Type.Integer(), workers: Type.Integer(), jobs: Type.Integer() }),
 });
 

@@ -36,6 +36,7 @@ export function sourceView(h: SourceHealth, store: Store): SourceView {
       ...(h.upstream?.cacheAgeSeconds !== undefined ? { cache_age_seconds: h.upstream.cacheAgeSeconds } : {}),
     },
     polls: { ok: h.polls.ok, failed: h.polls.failed },
+    ...(h.problems ? { problems: h.problems } : {}),
     counts: { tasks: store.sourceTaskCount(h.name), workers: store.listWorkers(h.name).length, jobs: store.listJobs(h.name).length },
   };
 }

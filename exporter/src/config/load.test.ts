@@ -40,7 +40,7 @@ const BAD: Record<string, ConfigProblem[]> = {
   'bad-girar-url.yaml': [{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got "ftp://git.altlinux.org/tasks/api"' }],
   'bad-girar-url-query.yaml': [{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got "https://git.altlinux.org/tasks/api?token=redacted"' }],
   'bad-girar-time-zone.yaml': [{ path: '/sources/0/time_zone', message: 'unknown time zone "Moscow"; use an IANA name such as UTC or Europe/Moscow' }],
-  'bad-girar-transport.yaml': [{ path: '/sources/0/transport', message: 'expected "taskoteka", got "amqp"' }],
+  'bad-girar-transport.yaml': [{ path: '/sources/0/transport', message: 'expected one of taskoteka, fs, got "amqp"' }],
   'bad-many-problems.yaml': [
     { path: '/log/level', message: 'expected one of debug, info, warn, error, got "loud"' },
     { path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "soon"' },

@@ -16,7 +16,8 @@ export type { ConfigProblem } from './problems.js';
 /** Anything that can tell the config schema of a source kind (the source registry). */
 export interface KindSchemas {
   kinds(): string[];
-  schemaOf(kind: string): TSchema | undefined;
+  /** The schema of a block of this kind (`block` without the common keys picks a variant). */
+  schemaOf(kind: string, block?: Record<string, unknown>): TSchema | undefined;
   /** Further checks of a schema-valid block (paths relative to the block). */
   validate?(kind: string, settings: Record<string, unknown>): ConfigProblem[];
 }
@@ -120,13 +121,13 @@ function checkSources(blocks: unknown[], kinds: KindSchemas, problems: ConfigPro
     const first = names.get(block.name);
     if (first !== undefined) problems.push({ path: `${at}/name`, message: `duplicate source name "${block.name}" (also /sources/${first}/name); names must be unique` });
     else names.set(block.name, i);
-    const schema = kinds.schemaOf(block.kind);
+    const settings: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(block)) if (!(COMMON_SOURCE_KEYS as readonly string[]).includes(k)) settings[k] = v;
+    const schema = kinds.schemaOf(block.kind, settings);
     if (!schema) {
       problems.push({ path: `${at}/kind`, message: `unknown kind "${block.kind}"; known kinds: ${kinds.kinds().join(', ')}` });
       return;
     }
-    const settings: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(block)) if (!(COMMON_SOURCE_KEYS as readonly string[]).includes(k)) settings[k] = v;
     const filled = Value.Default(schema, settings) as Record<string, unknown>;
     const schemaProblems = describeErrors(schema, filled, at, fromEnv);
     problems.push(...schemaProblems);

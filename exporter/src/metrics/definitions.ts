@@ -189,6 +189,23 @@ export const METRICS = {
     help: 'Polls of the source that failed in a row since the latest success.',
     updated: 'poll',
   },
+  sourceSkippedRecords: {
+    name: 'buildfarm_source_skipped_records',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind', 'reason'],
+    help: 'Upstream records the source cannot use now (unreadable, partial or malformed), by reason; each is left out or kept at its last good version.',
+    updated: 'poll',
+    note: 'girar `fs` reasons: incomplete, mid_write, too_large, not_utf8, symlink_outside, not_a_directory, bad_value, io_error (see the girar source README). Only sources that check their records one by one report it.',
+  },
+  sourceSkippedRecordsTotal: {
+    name: 'buildfarm_source_skipped_records_total',
+    type: 'counter',
+    unit: 'count',
+    labels: ['source', 'kind', 'reason'],
+    help: 'Problems found in upstream records since start, by reason; a record that stays broken is counted once, again only when its problem changes.',
+    updated: 'poll_outcome',
+  },
   sourceStreamConnected: {
     name: 'buildfarm_source_stream_connected',
     type: 'gauge',

@@ -82,6 +82,10 @@ export class ExporterMetrics implements PollObserver {
     return this.sources.requestRecorder(source);
   }
 
+  problemsFound(source: string, kind: string, byReason: Record<string, number>): void {
+    this.sources.problemsFound(source, kind, byReason);
+  }
+
   pollFinished(source: string, kind: string, seconds: number, ok: boolean): void {
     this.sources.pollFinished(source, kind, seconds, ok);
   }

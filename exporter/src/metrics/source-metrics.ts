@@ -36,8 +36,11 @@ export class SourceMetrics {
   private readonly pollDuration: SourceHistogram<'sourcePollDuration'>;
   private readonly polls: SourceCounter<'sourcePolls'>;
   private readonly requests: SourceCounter<'upstreamRequests'>;
+  private readonly skippedTotal: SourceCounter<'sourceSkippedRecordsTotal'>;
+  private readonly labelGuard: LabelGuard;
 
   constructor(ctx: FamilyContext, health: HealthProvider, series: SourceSeries, labels: LabelGuard) {
+    this.labelGuard = labels;
     for (const key of Object.keys(HEALTH_VALUES) as HealthGaugeKey[]) {
       const value = HEALTH_VALUES[key];
       makeGauge(ctx, key, (g) => {
@@ -52,6 +55,13 @@ export class SourceMetrics {
       g.reset();
       for (const h of health.health()) g.set({ source: h.name, kind: h.kind, upstream_version: labels.label(h.name, 'upstream_version', h.upstream?.version ?? '') }, 1);
     });
+    makeGauge(ctx, 'sourceSkippedRecords', (g) => {
+      g.reset();
+      for (const h of health.health()) {
+        for (const [reason, n] of Object.entries(h.problems?.current ?? {})) g.set({ source: h.name, kind: h.kind, reason: labels.label(h.name, 'reason', reason) }, n);
+      }
+    });
+    this.skippedTotal = new SourceCounter(ctx, 'sourceSkippedRecordsTotal', series);
     this.pollDuration = new SourceHistogram(ctx, 'sourcePollDuration', series);
     this.polls = new SourceCounter(ctx, 'sourcePolls', series);
     this.requests = new SourceCounter(ctx, 'upstreamRequests', series);
@@ -62,6 +72,10 @@ export class SourceMetrics {
     // Both results exist from the first poll on, so rate() and absent-free alerts work.
     this.polls.inc({ source, kind, result: ok ? 'ok' : 'error' });
     this.polls.inc({ source, kind, result: ok ? 'error' : 'ok' }, 0);
+  }
+
+  problemsFound(source: string, kind: string, byReason: Record<string, number>): void {
+    for (const [reason, n] of Object.entries(byReason)) this.skippedTotal.inc({ source, kind, reason: this.labelGuard.label(source, 'reason', reason) }, n);
   }
 
   requestRecorder(source: string): RequestRecorder {

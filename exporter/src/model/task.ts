@@ -18,6 +18,15 @@ export interface ArchResult {
   phase: Phase;
 }
 
+/** An approval or disapproval of a subtask (girar `acl/{approved,disapproved}/<N>/<login>`). */
+export interface Approval {
+  by: string;
+  verdict: 'approved' | 'disapproved';
+  /** ISO 8601 UTC time of the stamp, when known. */
+  at?: string;
+  comment?: string;
+}
+
 /** One part of a task: a girar subtask (gear, srpm, copy, delete, rebuild), a Koji child task... */
 export interface Subtask {
   id: string;
@@ -31,6 +40,8 @@ export interface Subtask {
   archs: ArchResult[];
   approvedBy?: string[];
   disapprovedBy?: string[];
+  /** Approvals and disapprovals with their time and comment, where the upstream keeps them. */
+  approvals?: Approval[];
   /**
    * Upstream subtask attributes that are shown and searched, by upstream name
    * (girar: dir, tag_name, pkgname, userid, srpm). Full-text matches report them as `<subtask>/<name>`.

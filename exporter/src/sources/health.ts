@@ -30,6 +30,18 @@ export interface SourceHealth {
   upstream?: UpstreamInfo;
   /** Polls that ended in success / failure since start. */
   polls: { ok: number; failed: number };
+  /** Records the source had to skip or keep at a previous version (sources that report it). */
+  problems?: SourceProblems;
+}
+
+/** Unusable upstream records, by reason (e.g. girar `fs`: `mid_write`, `too_large`). */
+export interface SourceProblems {
+  /** Records affected now. */
+  current: Record<string, number>;
+  /** Problems found since start (a record that stays broken counts once). */
+  total: Record<string, number>;
+  /** A few current examples, for the sources API and logs. */
+  examples: { id: string; reason: string; path?: string; message: string }[];
 }
 
 /** Something that can tell the health of every configured source. */
@@ -40,4 +52,6 @@ export interface HealthProvider {
 /** Hooks the runner calls so metrics can observe polls without the runner knowing prom-client. */
 export interface PollObserver {
   pollFinished(source: string, kind: string, seconds: number, ok: boolean): void;
+  /** New record problems found by the latest poll, by reason (sources that report problems). */
+  problemsFound?(source: string, kind: string, byReason: Record<string, number>): void;
 }

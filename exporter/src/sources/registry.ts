@@ -17,7 +17,10 @@ export function definitionOf(kind: string): SourceDefinition | undefined {
 
 export const kindSchemas: KindSchemas = {
   kinds: () => Object.keys(registry),
-  schemaOf: (kind: string): TSchema | undefined => definitionOf(kind)?.configSchema,
+  schemaOf: (kind: string, block?: Record<string, unknown>): TSchema | undefined => {
+    const def = definitionOf(kind);
+    return def && block && def.configSchemaFor ? def.configSchemaFor(block) : def?.configSchema;
+  },
   validate: (kind, settings) => definitionOf(kind)?.validate?.(settings) ?? [],
 };
 

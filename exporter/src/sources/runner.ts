@@ -68,6 +68,14 @@ export class SourceRunner {
     };
   }
 
+  get name(): string {
+    return this.o.name;
+  }
+
+  get adapter(): SourceAdapter {
+    return this.o.adapter;
+  }
+
   get health(): SourceHealth {
     return { ...this.state, polls: { ...this.state.polls } };
   }
@@ -106,6 +114,20 @@ export class SourceRunner {
     }
   }
 
+  /** Take the adapter's problem counts into the health, and hand the new ones to the observer. */
+  private recordProblems(): void {
+    const problems = this.o.adapter.problems?.();
+    if (!problems) return;
+    const before = this.state.problems?.total ?? {};
+    const found: Record<string, number> = {};
+    for (const [reason, n] of Object.entries(problems.total)) {
+      const delta = n - (before[reason] ?? 0);
+      if (delta > 0) found[reason] = delta;
+    }
+    this.state.problems = problems;
+    if (Object.keys(found).length > 0) this.o.observer?.problemsFound?.(this.o.name, this.o.kind, found);
+  }
+
   private nextDelayMs(): number {
     return pollDelayMs({
       intervalSeconds: this.o.intervalSeconds,
@@ -136,6 +158,7 @@ export class SourceRunner {
     this.state.lastPollAt = started;
     this.state.lastPollDurationSeconds = seconds;
     this.o.observer?.pollFinished(this.o.name, this.o.kind, seconds, failure === undefined);
+    this.recordProblems();
     if (failure === undefined) {
       if (!this.state.up && this.state.polls.failed > 0) this.o.log.info({ after_failures: this.state.consecutiveFailures }, 'source recovered');
       this.state.up = true;

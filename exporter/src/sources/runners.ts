@@ -7,6 +7,7 @@ import type { HealthProvider, PollObserver, SourceHealth } from './health.js';
 import { UpstreamHttp, type RequestRecorder } from './http.js';
 import { definitionOf } from './registry.js';
 import { SourceRunner } from './runner.js';
+import type { TaskotekaCompatBackend } from './girar/compat-backend.js';
 
 export interface RunnersDeps {
   store: Store;
@@ -38,6 +39,13 @@ export class SourceRunners implements HealthProvider {
         ...(deps.observer ? { observer: deps.observer } : {}),
       });
     });
+  }
+
+  /** The taskoteka-compatible backends of the sources that offer one, by source name. */
+  taskotekaBackends(): Map<string, TaskotekaCompatBackend> {
+    const out = new Map<string, TaskotekaCompatBackend>();
+    for (const r of this.runners) if (r.adapter.taskotekaCompat) out.set(r.name, r.adapter.taskotekaCompat);
+    return out;
   }
 
   start(): void {

@@ -9,6 +9,8 @@ import type { Worker } from '../model/worker.js';
 import type { Job } from '../model/job.js';
 import type { Clock } from '../util/clock.js';
 import type { UpstreamHttp } from './http.js';
+import type { TaskotekaCompatBackend } from './girar/compat-backend.js';
+import type { SourceProblems } from './health.js';
 
 /** What the upstream says about itself, exported as source health. */
 export interface UpstreamInfo {
@@ -88,6 +90,10 @@ export interface SourceAdapter {
   /** Fetch just the hinted records (called after `stream` notifies). */
   refresh?(hint: RefreshHint, signal: AbortSignal): Promise<Delta>;
   close?(): Promise<void>;
+  /** Records the adapter skipped or kept at a previous version; read by the runner after each poll. */
+  problems?(): SourceProblems;
+  /** girar only: what the taskoteka-compatible API needs beyond the store (see girar/compat-backend.ts). */
+  taskotekaCompat?: TaskotekaCompatBackend;
 }
 
 /** How the API picks states when a task query names none (taskoteka's default-state rules). */
@@ -114,6 +120,11 @@ export interface SourceDefinition<S extends TSchema = TSchema> {
   description: string;
   /** TypeBox schema of the source's config block (unknown keys rejected, defaults filled). */
   configSchema: S;
+  /**
+   * The schema of one block when `configSchema` is a union (girar: by `transport`), so the
+   * loader fills the right defaults and reports errors against that variant only.
+   */
+  configSchemaFor?(block: Record<string, unknown>): TSchema;
   defaultStates?: DefaultStates;
   lifecycle?: Lifecycle;
   /**

@@ -37,3 +37,12 @@ export function zonedToUtc(wallAsUtcMs: number, zone: string): number {
   const first = wallAsUtcMs - offsetAt(wallAsUtcMs, zone);
   return wallAsUtcMs - offsetAt(first, zone);
 }
+
+/**
+ * An instant as the zone's wall clock showed it, `YYYY-MM-DDTHH:MM:SS` without a zone: how girar
+ * writes `build_time` and `fetched` (`%FT%T`, server-local) and taskoteka serves `created`.
+ */
+export function utcToZonedText(utcMs: number, zone: string): string {
+  const wall = zone === 'UTC' || zone === 'Etc/UTC' ? utcMs : utcMs + offsetAt(utcMs, zone);
+  return new Date(Math.floor(wall / 1000) * 1000).toISOString().slice(0, 19);
+}

@@ -8,8 +8,10 @@ import { SourceError, UpstreamHttpError, errorMessage } from '../errors.js';
 import type { Delta, RefreshHint, Snapshot, SourceAdapter, SourceContext, StreamSink } from '../source.js';
 import { TaskotekaClient } from './client.js';
 import { settleWithLimit } from './concurrency.js';
-import type { GirarConfig } from './config.js';
+import type { GirarTaskotekaConfig } from './config.js';
+import type { TaskotekaCompatBackend } from './compat-backend.js';
 import { normalizeTask } from './normalize.js';
+import { TaskotekaUpstreamBackend } from './taskoteka-backend.js';
 import type { TaskDetail, TaskListItem } from './upstream.js';
 
 interface ItemEntry {
@@ -43,9 +45,11 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   /** `seq` when the previous poll finished: details fetched after it came from stream refreshes. */
   private lastPollDoneAt = 0;
   private streamConnected = false;
+  /** What the taskoteka-compatible API asks of this source beyond the store. */
+  private readonly compat: TaskotekaUpstreamBackend;
 
   constructor(
-    private readonly config: GirarConfig,
+    private readonly config: GirarTaskotekaConfig,
     private readonly ctx: SourceContext,
   ) {
     this.client = new TaskotekaClient(ctx.http, {
@@ -53,6 +57,12 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       maxBodyBytes: config.max_body_bytes,
       ...(config.headers ? { headers: config.headers } : {}),
     });
+    this.compat = new TaskotekaUpstreamBackend(this.client, config.time_zone, ctx.clock);
+  }
+
+  /** The backend of `/compat/taskoteka/<source>/` for this source (see taskoteka-backend.ts). */
+  compatBackend(): TaskotekaCompatBackend {
+    return this.compat;
   }
 
   async poll(signal: AbortSignal): Promise<Snapshot> {
@@ -85,6 +95,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       }
     }
     const observedAt = this.ctx.clock.now();
+    this.compat.observeList(list, observedAt);
     for (const id of [...this.items.keys()]) if (!seen.has(id)) this.forget(id);
     for (const id of [...this.details.keys()]) if (!seen.has(id)) this.forget(id);
 

@@ -2,8 +2,8 @@
  * taskoteka HTTP API client: I/O and boundary validation only, no mapping to the model.
  * Configured headers go on every request; their values never reach a message.
  */
-import type { TypeCheck } from '@sinclair/typebox/compiler';
-import type { TSchema, Static } from '@sinclair/typebox';
+import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { Type, type TSchema, type Static } from '@sinclair/typebox';
 import { SourceError, UpstreamHttpError, UpstreamPayloadError, errorMessage, redactUrl } from '../errors.js';
 import type { UpstreamHttp } from '../http.js';
 import { parseSse } from '../sse-parser.js';
@@ -19,6 +19,9 @@ import {
   type TaskDetail,
   type TaskListItem,
 } from './upstream.js';
+
+/** `GET /tasks?brief=true`: task ids only. */
+const checkTaskIds = TypeCompiler.Compile(Type.Array(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })));
 
 export interface TaskotekaClientOptions {
   /** Base URL of the API, e.g. `https://git.altlinux.org/tasks/api`. */
@@ -83,6 +86,16 @@ export class TaskotekaClient {
       if (err instanceof UpstreamHttpError && err.status === 404) return undefined;
       throw err;
     }
+  }
+
+  /**
+   * `GET /tasks?needs_approval=<group>&brief=true`: ids of the EPERM tasks waiting for an approval
+   * from `group`. taskoteka answers 503 without `--acl-dir`; that comes back as an UpstreamHttpError.
+   */
+  async needsApproval(group: 'maint' | 'tester', signal: AbortSignal): Promise<number[]> {
+    const url = `${this.base}/tasks?needs_approval=${group}&brief=true`;
+    const { value } = await this.http.getJson(url, this.requestOptions(signal));
+    return validate(checkTaskIds, value, url);
   }
 
   /**

@@ -1,10 +1,12 @@
 /**
- * The `girar` source: ALT Linux girar build tasks, read through taskoteka's HTTP API.
+ * The `girar` source: ALT Linux girar build tasks, read through taskoteka's HTTP API
+ * (`transport: taskoteka`) or from the `/tasks` tree itself (`transport: fs`).
  * See README.md in this folder for what is polled, the state -> phase table and the config keys.
  */
 import type { DemoContext, DemoInstance, SourceAdapter, SourceDefinition } from '../source.js';
 import { GirarTaskotekaAdapter } from './adapter.js';
-import { girarConfigSchema, validateGirarConfig } from './config.js';
+import { girarConfigSchema, girarSchemaFor, validateGirarConfig } from './config.js';
+import { GirarFsAdapter } from './fs/adapter.js';
 import { GIRAR_DEFAULT_STATES } from './normalize.js';
 import { GirarSimulator } from './simulator.js';
 
@@ -15,16 +17,27 @@ export { GirarSimulator, GIRAR_TRANSITIONS, type GirarSimulatorOptions } from '.
 
 export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
   kind: 'girar',
-  description: 'ALT Linux girar build tasks via the taskoteka HTTP API (GET /tasks, /tasks/{id}, SSE /events)',
+  description: 'ALT Linux girar build tasks via the taskoteka HTTP API (GET /tasks, /tasks/{id}, SSE /events) or the /tasks tree itself',
   configSchema: girarConfigSchema,
+  configSchemaFor: girarSchemaFor,
   defaultStates: GIRAR_DEFAULT_STATES,
   lifecycle: { runStartStates: ['BUILDING'] },
   validate: validateGirarConfig,
   create(config, ctx): SourceAdapter {
+    if (config.transport === 'fs') {
+      const fs = new GirarFsAdapter(config, ctx);
+      return {
+        poll: (signal) => fs.poll(signal),
+        problems: () => fs.problems(),
+        close: () => fs.close(),
+        ...(config.taskoteka_api ? { taskotekaCompat: fs.compatBackend() } : {}),
+      };
+    }
     const adapter = new GirarTaskotekaAdapter(config, ctx);
     return {
       poll: (signal) => adapter.poll(signal),
       refresh: (hint, signal) => adapter.refresh(hint, signal),
+      ...(config.taskoteka_api ? { taskotekaCompat: adapter.compatBackend() } : {}),
       // Without the stream the periodic poll alone keeps the state; only the latency differs.
       ...(config.stream ? { stream: (signal: AbortSignal, sink) => adapter.stream(signal, sink) } : {}),
     };

@@ -96,6 +96,18 @@ describe('girar config', () => {
       max_body_bytes: 64 * 1024 * 1024,
       time_zone: 'UTC',
       task_url: 'https://git.altlinux.org/tasks/{id}/',
+      taskoteka_api: true,
+    });
+    expect(parseGirarConfig({ transport: 'fs' })).toEqual({
+      transport: 'fs',
+      tasks_dir: '/tasks',
+      io_threads: 4,
+      max_file_bytes: 1024 * 1024,
+      full_reread_interval: '10m',
+      passwd_file: '/etc/passwd',
+      time_zone: 'UTC',
+      task_url: 'https://git.altlinux.org/tasks/{id}/',
+      taskoteka_api: true,
     });
   });
 
@@ -105,7 +117,11 @@ describe('girar config', () => {
     expect(() => parseGirarConfig({})).toThrow(/\/url/);
     expect(() => parseGirarConfig({ url: 'http://x', detail_concurrency: 64 })).toThrow(/\/detail_concurrency/);
     expect(() => parseGirarConfig({ url: 'http://x', detail_budget: 0 })).toThrow(/\/detail_budget/);
-    expect(() => parseGirarConfig({ url: 'http://x', transport: 'fs' })).toThrow(/\/transport/);
+    expect(() => parseGirarConfig({ url: 'http://x', transport: 'amqp' })).toThrow(/\/transport/);
+    expect(() => parseGirarConfig({ url: 'http://x', transport: 'fs' })).toThrow(/\/url/); // not an fs key
+    expect(() => parseGirarConfig({ transport: 'fs', tasks_dir: 'tasks' })).toThrow(/\/tasks_dir/);
+    expect(() => parseGirarConfig({ transport: 'fs', io_threads: 65 })).toThrow(/\/io_threads/);
+    expect(() => parseGirarConfig({ transport: 'fs', max_file_bytes: 10 })).toThrow(/\/max_file_bytes/);
     expect(() => parseGirarConfig({ url: 'http://x', task_url: 'https://x/tasks/' })).toThrow(/\/task_url/);
   });
 

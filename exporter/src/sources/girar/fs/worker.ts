@@ -1,0 +1,14 @@
+/** Entry of a reader worker thread: runs batches of task-directory jobs with blocking I/O, off the main thread. */
+import { parentPort, workerData } from 'node:worker_threads';
+import { BatchRunner, type BatchRequest, type ReaderSettings } from './batch.js';
+
+if (!parentPort) throw new Error('worker.ts runs only as a worker thread');
+const port = parentPort;
+const runner = new BatchRunner(workerData as ReaderSettings);
+port.on('message', (msg: { seq: number; req: BatchRequest }) => {
+  try {
+    port.postMessage({ seq: msg.seq, results: runner.run(msg.req) });
+  } catch (err) {
+    port.postMessage({ seq: msg.seq, error: err instanceof Error ? err.message : String(err) });
+  }
+});

@@ -6,8 +6,10 @@
  */
 import type { OutgoingHttpHeaders } from 'node:http';
 import { Type } from '@sinclair/typebox';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { CHANGE_EVENT_TYPES, type ChangeEvent, type ChangeEventType } from '../model/events.js';
-import { systemClock } from '../util/clock.js';
+import type { EventLog } from '../store/event-log.js';
+import { systemClock, type Clock } from '../util/clock.js';
 import { ClientIpResolver } from './client-ip.js';
 import type { ApiDeps, ApiInstance } from './deps.js';
 import { ApiError, badRequest } from './errors.js';
@@ -33,7 +35,9 @@ export function sseStats(): SseStats {
 }
 
 /** Open SSE sessions of one API instance, by client IP, with the connection limits. */
-class SseHub {
+export class SseHub {
+  /** The process-wide figures every session of every hub adds to (see sseStats). */
+  readonly counters: SseCounters = totals;
   readonly sessions = new Set<SseSession>();
   private readonly perIp = new Map<string, number>();
 
@@ -70,6 +74,24 @@ class SseHub {
   }
 }
 
+const hubs = new WeakMap<object, SseHub>();
+
+/**
+ * The SSE hub of an API instance, made on first use: every event stream the instance serves (the
+ * main one and the compat ones) counts against the same `events.max_connections` and
+ * `max_connections_per_ip`, and all of them are told to reconnect when the instance closes.
+ */
+export function sseHubOf(app: ApiInstance, cfg: ApiDeps['config']['events']): SseHub {
+  let hub = hubs.get(app);
+  if (!hub) {
+    const created = new SseHub(cfg.max_connections, cfg.max_connections_per_ip);
+    hubs.set(app, created);
+    app.addHook('preClose', async () => created.endAll(RECONNECT_REASONS.shutdown));
+    hub = created;
+  }
+  return hub;
+}
+
 /** The resume position from the `Last-Event-ID` header (preferred: it is what EventSource sends on reconnect) or the query. */
 export function parseLastEventId(header: string | string[] | undefined, query: string | undefined): number | undefined {
   const [raw, name] = header !== undefined ? [Array.isArray(header) ? header.join(',') : header, 'Last-Event-ID header'] : [query, 'query parameter "last_event_id"'];
@@ -99,10 +121,80 @@ function matcher(sources: string[] | undefined, types: ChangeEventType[] | undef
   return (event) => (s === undefined || s.has(event.source)) && (t === undefined || t.has(event.type));
 }
 
+export interface EventStreamOptions {
+  hub: SseHub;
+  /** The client IP the limits count by (see ClientIpResolver). */
+  ip: string;
+  events: ApiDeps['config']['events'];
+  clock: Clock;
+  /** How a change event is written (default: the main stream's frame, see sse-session.ts). */
+  frame?: (event: ChangeEvent) => string;
+}
+
+/**
+ * Admit a client (503/429 ApiError beyond the limits), hijack the reply and open its SSE session,
+ * sending the headers hooks set on the reply before. A HEAD request gets those headers and an
+ * empty body at once (a HEAD response has no body, so a stream would never end and would hold a
+ * slot), and undefined.
+ */
+export function openEventStream(request: FastifyRequest, reply: FastifyReply, options: EventStreamOptions): SseSession | undefined {
+  const { hub, ip, events: cfg, clock } = options;
+  hub.admit(ip);
+  reply.hijack();
+  if (request.method === 'HEAD') {
+    reply.raw.writeHead(200, { ...definedHeaders(reply.getHeaders()), ...headOnlyHeaders() });
+    reply.raw.end();
+    return undefined;
+  }
+  const session = new SseSession(reply.raw, {
+    clientBuffer: cfg.client_buffer,
+    heartbeatMs: cfg.heartbeatSeconds * 1000,
+    maxLifetimeMs: cfg.maxLifetimeSeconds * 1000,
+    now: () => clock.now(),
+    counters: hub.counters,
+    onClosed: () => hub.remove(ip, session),
+    ...(options.frame ? { frame: options.frame } : {}),
+  });
+  hub.add(ip, session);
+  session.open(definedHeaders(reply.getHeaders()));
+  return session;
+}
+
+/**
+ * Feed a session the events `wanted` lets through: first the ones after `lastId` (or a `reset`
+ * when they are no longer buffered), then live ones until the session ends.
+ */
+export function followEvents(session: SseSession, log: EventLog, wanted: (event: ChangeEvent) => boolean, lastId: number | undefined, logger: FastifyBaseLogger): void {
+  if (lastId !== undefined) {
+    const replay = log.since(lastId);
+    if (replay.type === 'reset') {
+      const reason =
+        lastId > replay.lastSeq
+          ? `last event id ${lastId} is ahead of the newest event ${replay.lastSeq} (the exporter lost its journal?); reload the state and continue from here`
+          : `events after ${lastId} are no longer buffered (the oldest is ${replay.oldestSeq}); reload the state and continue from here`;
+      session.sendControl('reset', { oldest_seq: replay.oldestSeq, last_seq: replay.lastSeq, reason }, replay.lastSeq);
+    } else {
+      session.replay(replay.events.filter(wanted));
+    }
+  }
+  // Replay and subscribe run in one synchronous step: no event can slip in between.
+  const unsubscribe = log.subscribe((event) => {
+    if (!wanted(event)) return;
+    try {
+      session.sendEvent(event);
+    } catch (err) {
+      // A broken client must never break the store's apply loop.
+      logger.warn({ err }, 'event stream write failed');
+      session.end(RECONNECT_REASONS.writeFailed);
+    }
+  });
+  session.onRelease(unsubscribe);
+}
+
 export function registerEventRoutes(app: ApiInstance, deps: ApiDeps): void {
   const cfg = deps.config.events;
   const clock = deps.clock ?? systemClock;
-  const hub = new SseHub(cfg.max_connections, cfg.max_connections_per_ip);
+  const hub = sseHubOf(app, cfg);
   const ips = new ClientIpResolver(cfg.ip_header, cfg.trusted_proxies);
   const querystring = Type.Object(
     {
@@ -112,8 +204,6 @@ export function registerEventRoutes(app: ApiInstance, deps: ApiDeps): void {
     },
     { additionalProperties: false },
   );
-
-  app.addHook('preClose', async () => hub.endAll(RECONNECT_REASONS.shutdown));
 
   app.get(
     '/api/v1/events',
@@ -146,55 +236,10 @@ export function registerEventRoutes(app: ApiInstance, deps: ApiDeps): void {
       const types = splitEnumList('type', request.query.type, CHANGE_EVENT_TYPES);
       const lastId = parseLastEventId(request.headers['last-event-id'], request.query.last_event_id);
       const ip = ips.resolve(request.socket.remoteAddress, request.headers);
-      hub.admit(ip);
+      const session = openEventStream(request, reply, { hub, ip, events: cfg, clock });
+      if (!session) return;
 
-      // fastify answers HEAD with this handler too: a HEAD response has no body, so a stream would
-      // never end and would hold a slot. Answer the headers GET would send, and end.
-      if (request.method === 'HEAD') {
-        reply.hijack();
-        reply.raw.writeHead(200, { ...definedHeaders(reply.getHeaders()), ...headOnlyHeaders() });
-        reply.raw.end();
-        return;
-      }
-
-      reply.hijack();
-      const session = new SseSession(reply.raw, {
-        clientBuffer: cfg.client_buffer,
-        heartbeatMs: cfg.heartbeatSeconds * 1000,
-        maxLifetimeMs: cfg.maxLifetimeSeconds * 1000,
-        now: () => clock.now(),
-        counters: totals,
-        onClosed: () => hub.remove(ip, session),
-      });
-      hub.add(ip, session);
-      session.open(definedHeaders(reply.getHeaders()));
-
-      const wanted = matcher(sources?.includes(ALL) ? undefined : sources, types);
-      const log = deps.store.events;
-      if (lastId !== undefined) {
-        const replay = log.since(lastId);
-        if (replay.type === 'reset') {
-          const reason =
-            lastId > replay.lastSeq
-              ? `last event id ${lastId} is ahead of the newest event ${replay.lastSeq} (the exporter lost its journal?); reload the state and continue from here`
-              : `events after ${lastId} are no longer buffered (the oldest is ${replay.oldestSeq}); reload the state and continue from here`;
-          session.sendControl('reset', { oldest_seq: replay.oldestSeq, last_seq: replay.lastSeq, reason }, replay.lastSeq);
-        } else {
-          session.replay(replay.events.filter(wanted));
-        }
-      }
-      // Replay and subscribe run in one synchronous step: no event can slip in between.
-      const unsubscribe = log.subscribe((event) => {
-        if (!wanted(event)) return;
-        try {
-          session.sendEvent(event);
-        } catch (err) {
-          // A broken client must never break the store's apply loop.
-          request.log.warn({ err }, 'event stream write failed');
-          session.end(RECONNECT_REASONS.writeFailed);
-        }
-      });
-      session.onRelease(unsubscribe);
+      followEvents(session, deps.store.events, matcher(sources?.includes(ALL) ? undefined : sources, types), lastId, request.log);
       request.log.debug({ ip, sources, types, lastId }, 'event stream opened');
     },
   );

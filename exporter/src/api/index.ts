@@ -11,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { authPlugin } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { installErrorHandlers } from './errors.js';
+import { registerTaskotekaCompat } from './compat/taskoteka.js';
 import { registerEventRoutes } from './events.js';
 import { registerHealthRoutes } from './health.js';
 import { registerRecordRoutes } from './records.js';
@@ -73,4 +74,5 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   registerValueRoutes(api, deps);
   registerRecordRoutes(api, deps);
   registerEventRoutes(api, deps);
+  registerTaskotekaCompat(api, deps);
 }

@@ -26,6 +26,11 @@ export interface SseSessionOptions {
   counters: SseCounters;
   /** Called once, when the underlying response has closed. */
   onClosed: () => void;
+  /**
+   * The frame of a change event (default `eventFrame`). Every session gets the same event objects,
+   * so a builder should cache its frames per event as `eventFrame` does.
+   */
+  frame?: (event: ChangeEvent) => string;
 }
 
 /** How long an ended response may wait for a stalled client to read its last bytes. */
@@ -205,7 +210,7 @@ export class SseSession {
 
   private writeEvent(event: ChangeEvent): void {
     this.options.counters.sent += 1;
-    this.write(eventFrame(event));
+    this.write((this.options.frame ?? eventFrame)(event));
   }
 
   private write(chunk: string): void {

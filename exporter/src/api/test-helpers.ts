@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppConfig } from '../config/schema.js';
 import type { Phase, Subtask, Task } from '../model/task.js';
+import type { TaskotekaCompatBackend } from '../sources/girar/compat-backend.js';
 import type { SourceHealth, HealthProvider } from '../sources/health.js';
 import { Store } from '../store/store.js';
 import { ManualClock } from '../util/clock.js';
@@ -181,6 +182,8 @@ export interface TestApiOptions extends ConfigOverrides {
   /** Fill the store with girarTasks() and kojiTasks() (default true). */
   fill?: boolean;
   authenticator?: Authenticator;
+  /** girar sources served under /compat/taskoteka/<name>/. */
+  taskotekaBackends?: ReadonlyMap<string, TaskotekaCompatBackend>;
   /** Add routes (e.g. `/metrics`, which needs the store and health) after the API and before ready. */
   extraRoutes?: (app: FastifyInstance, parts: { store: Store; health: FakeHealth }) => void;
 }
@@ -197,7 +200,16 @@ export async function buildTestApi(options: TestApiOptions = {}): Promise<TestAp
   let ready = true;
   // As app.ts builds it, as far as the API's errors go.
   const app = Fastify({ logger: false, ...frameworkErrorOptions });
-  await registerApi(app, { store, health, config, clock, version: '9.8.7-test', ready: () => ready, ...(options.authenticator ? { authenticator: options.authenticator } : {}) });
+  await registerApi(app, {
+    store,
+    health,
+    config,
+    clock,
+    version: '9.8.7-test',
+    ready: () => ready,
+    ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+    ...(options.taskotekaBackends ? { taskotekaBackends: options.taskotekaBackends } : {}),
+  });
   options.extraRoutes?.(app, { store, health });
   await app.ready();
   return { app, store, health, clock, config, setReady: (r) => (ready = r) };

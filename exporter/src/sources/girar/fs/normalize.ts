@@ -24,9 +24,12 @@ export function normalizeTreeTask(source: string, read: TreeTaskRead, opts: Tree
   if (read.buildTimeMs !== undefined && task.attrs) task.attrs.build_time = isoUtc(read.buildTimeMs);
 
   for (const sub of task.subtasks) {
-    const archs = read.archs.filter((a) => a.subtask === sub.id);
-    sub.archs = archs.map((a) => ({ arch: a.arch, status: a.status, phase: a.phase })).sort((a, b) => (a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0));
-    const approvals = read.approvals
+    const building = read.building?.filter((a) => a.subtask === sub.id);
+    if (building && building.length > 0) {
+      for (const b of building) sub.archs.push({ arch: b.arch, status: '', phase: 'running' });
+      sub.archs.sort((a, b) => (a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0));
+    }
+    const approvals = (read.approvals ?? [])
       .filter((a) => a.subtask === sub.id)
       .map((a): Approval => ({ by: a.by, verdict: a.verdict, ...(a.at !== undefined ? { at: isoUtc(a.at) } : {}), ...(a.comment ? { comment: a.comment } : {}) }));
     if (approvals.length > 0) sub.approvals = approvals;

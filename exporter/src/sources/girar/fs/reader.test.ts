@@ -2,6 +2,7 @@ import { chmodSync, writeFileSync, utimesSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HandTree } from '../../../test-support/girar-tree.js';
 import { BatchRunner, type TaskOutcome } from './batch.js';
+import { normalizeTreeTask } from './normalize.js';
 import { parseStamp, readTaskDir, sameSignature, signatureOf, splitEvr } from './reader.js';
 import { TaskDirReader, scratchBuffer } from './safe-read.js';
 
@@ -137,21 +138,29 @@ describe('readTaskDir', () => {
     const out = read(tree, 412345);
     expect(JSON.stringify(out.detail)).toBe(JSON.stringify(GOLDEN));
     expect(Object.keys(out.detail.subtasks ?? {})).toEqual(['100', '200', '300', '400', '500', '1000']);
-    expect(out.problems).toEqual([]);
+    expect(out.problems).toBeUndefined();
+    expect(out.building).toBeUndefined();
     expect(out.createdMs).toBe(T0 * 1000);
     expect(out.stateMtimeMs).toBe(STATE_AT * 1000);
     expect(out.buildTimeMs).toBe(STATE_AT * 1000);
     expect(out.checkAcl).toBeUndefined(); // only read for EPERM
   });
 
-  it('keeps per-arch phases and approval comments for the model', () => {
+  it('gives the model per-arch phases, approvals with time and comment, and mtime-exact times', () => {
     writeGolden(tree);
     const out = read(tree, 412345);
-    expect(out.archs).toEqual([
-      { subtask: '100', arch: 'i586', status: 'failed', phase: 'failed' },
-      { subtask: '100', arch: 'x86_64', status: 'built', phase: 'success' },
-      { subtask: '300', arch: 'x86_64', status: 'cached', phase: 'success' },
+    const task = normalizeTreeTask('alt', out, { taskUrl: 'https://git.altlinux.org/tasks/{id}/', timeZone: 'UTC' });
+    expect(task.subtasks.map((s) => [s.id, s.type, s.archs])).toEqual([
+      ['100', 'repo', [{ arch: 'i586', status: 'failed', phase: 'failed' }, { arch: 'x86_64', status: 'built', phase: 'success' }]],
+      ['200', 'deleted', []],
+      ['300', 'srpm', [{ arch: 'x86_64', status: 'cached', phase: 'success' }]],
+      ['400', 'delete', []],
+      ['500', 'copy', []],
+      ['1000', 'srpm', []],
     ]);
+    expect(task).toMatchObject({ created: '2026-03-05T08:40:00Z', stateSince: '2026-03-05T12:40:01Z', finished: '2026-03-05T12:40:01Z', phase: 'success', archs: ['i586', 'x86_64'] });
+    expect(task.subtasks[0]?.approvals).toEqual([{ by: 'alice', verdict: 'approved', at: '2026-03-05T12:34:56Z', comment: 'Tested on x86_64, works for me.' }]);
+    expect(task.native).toBe(out.detail);
     expect(out.approvals).toEqual([
       { subtask: '100', verdict: 'approved', by: 'alice', at: Date.UTC(2026, 2, 5, 12, 34, 56), comment: 'Tested on x86_64, works for me.' },
       { subtask: '300', verdict: 'disapproved', by: 'carol', at: Date.UTC(2026, 2, 5, 13, 0, 0), comment: 'Needs a changelog entry.' },
@@ -170,9 +179,11 @@ describe('readTaskDir', () => {
     tree.file('412345/task/state', 'BUILDING\n', STATE_AT + 10);
     const out = read(tree, 412345);
     expect(out.detail.subtasks?.['100']?.build).toEqual({ x86_64: 'built' });
-    expect(out.archs.filter((a) => a.subtask === '100')).toEqual([
-      { subtask: '100', arch: 'i586', status: '', phase: 'running' },
-      { subtask: '100', arch: 'x86_64', status: 'built', phase: 'success' },
+    expect(out.building).toEqual([{ subtask: '100', arch: 'i586' }]);
+    const task = normalizeTreeTask('alt', out, { taskUrl: 'x/{id}', timeZone: 'UTC' });
+    expect(task.subtasks[0]?.archs).toEqual([
+      { arch: 'i586', status: '', phase: 'running' },
+      { arch: 'x86_64', status: 'built', phase: 'success' },
     ]);
   });
 
@@ -271,7 +282,7 @@ describe('readTaskDir', () => {
       const out = read(tree, 412345);
       expect(out.detail.try).toBeUndefined();
       expect(out.detail.depends).toEqual([1]);
-      expect(out.problems.map((p) => p.reason)).toEqual(['bad_value', 'bad_value']);
+      expect(out.problems?.map((p) => p.reason)).toEqual(['bad_value', 'bad_value']);
     });
   });
 

@@ -6,7 +6,6 @@
  * Synchronous on purpose: it runs inside the reader's worker threads (see pool.ts).
  */
 import type { Dirent } from 'node:fs';
-import type { Phase } from '../../../model/task.js';
 import { utcToZonedText } from '../../../util/time-zone.js';
 import type { DetailSubtask, TaskDetail } from '../upstream.js';
 import { TaskDirReader, TreeProblem, type TreeProblemReason } from './safe-read.js';
@@ -43,12 +42,10 @@ export interface ApprovalRead {
   comment?: string;
 }
 
-export interface ArchRead {
+/** An arch whose build is in progress (left out of the native `build` map, `running` in the model). */
+export interface BuildingArch {
   subtask: string;
   arch: string;
-  /** The taskoteka word, or '' for a build in progress. */
-  status: string;
-  phase: Phase;
 }
 
 /** Everything read from one task directory. */
@@ -61,12 +58,14 @@ export interface TreeTaskRead {
   createdMs?: number;
   /** mtime of the current try.iter events log. */
   buildTimeMs?: number;
-  archs: ArchRead[];
-  approvals: ApprovalRead[];
+  /** Arches still building (BUILDING/FAILING tasks only); absent when none. */
+  building?: BuildingArch[];
+  /** Absent when none. */
+  approvals?: ApprovalRead[];
   /** `plan/check_acl` rows (EPERM tasks only; what needs_approval checks). */
   checkAcl?: { subtask: string; item: string }[];
-  /** Optional files that were skipped. */
-  problems: { path: string; reason: TreeProblemReason }[];
+  /** Optional files that were skipped; absent when none. */
+  problems?: { path: string; reason: TreeProblemReason }[];
 }
 
 /** Read a whole task directory. Throws TreeProblem when the task cannot be used at all (keep the previous version). */
@@ -108,7 +107,7 @@ export function readTaskDir(dir: TaskDirReader, id: number, opts: ReadOptions): 
   const buildTimeMs = tryN !== undefined && iterN !== undefined ? dir.mtimeMs(`logs/events.${tryN}.${iterN}.log`) : undefined;
 
   const shared = gearsStat !== undefined && (gearsStat.mode & 0o020) !== 0;
-  const out: TreeTaskRead = { id, detail: undefined as unknown as TaskDetail, stateMtimeMs: stateStat.mtimeMs, archs: [], approvals: [], problems: dir.problems };
+  const out: TreeTaskRead = { id, detail: undefined as unknown as TaskDetail, stateMtimeMs: stateStat.mtimeMs };
   if (createdMs !== undefined) out.createdMs = createdMs;
   if (buildTimeMs !== undefined) out.buildTimeMs = buildTimeMs;
 
@@ -138,6 +137,7 @@ export function readTaskDir(dir: TaskDirReader, id: number, opts: ReadOptions): 
   d.owner = owner;
   if (subtasks.size > 0) d.subtasks = Object.fromEntries(subtasks);
   out.detail = d as unknown as TaskDetail;
+  if (dir.problems.length > 0) out.problems = dir.problems;
   return out;
 }
 
@@ -258,7 +258,6 @@ function archResults(
     const word = status?.trim();
     if (files.has('status')) seen(dir.mtimeMs(`${base}/status`));
     let result: string | undefined;
-    let phase: Phase = 'unknown';
     if (ti !== undefined && tryIter !== undefined && ti.trim() === tryIter) {
       result = word || 'failed';
     } else if (ti === undefined) {
@@ -266,35 +265,19 @@ function archResults(
       // in an archived copy, whose empty files the archiver deleted) is a failure, unless the task
       // is still building, when the arch is in progress.
       if (word === '' || (word === undefined && archived)) {
-        if (running) out.archs.push({ subtask: n, arch, status: '', phase: 'running' });
+        if (running) (out.building ??= []).push({ subtask: n, arch });
         else result = 'failed';
       } else if (word === undefined && running) {
-        out.archs.push({ subtask: n, arch, status: '', phase: 'running' });
+        (out.building ??= []).push({ subtask: n, arch });
       }
     }
     // A try_iter of an earlier try or iteration is a stale result: left out.
     if (result === undefined) continue;
     build[arch] = result;
-    phase = archPhaseOf(result);
-    out.archs.push({ subtask: n, arch, status: result, phase });
   }
   return build;
 }
 
-function archPhaseOf(word: string): Phase {
-  switch (word) {
-    case 'built':
-    case 'cached':
-    case 'swept':
-      return 'success';
-    case 'excluded':
-      return 'canceled';
-    case 'failed':
-      return 'failed';
-    default:
-      return 'unknown';
-  }
-}
 
 /** Logins (sorted, as `ls` lists them) of `acl/{approved,disapproved}/<N>/`, recording each file's stamp and comment. */
 function approvalsOf(dir: TaskDirReader, rel: string, n: string, verdict: ApprovalRead['verdict'], out: TreeTaskRead, seen: (ms: number | undefined) => void): string[] {
@@ -318,7 +301,7 @@ function approvalsOf(dir: TaskDirReader, rel: string, n: string, verdict: Approv
       const comment = (nl < 0 ? '' : text.slice(nl + 1)).trim();
       if (comment) record.comment = comment;
     }
-    out.approvals.push(record);
+    (out.approvals ??= []).push(record);
   }
   return logins;
 }

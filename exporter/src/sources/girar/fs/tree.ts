@@ -60,6 +60,7 @@ export class TaskTree {
   private readonly problems = new Map<number, Problem[]>();
   private readonly totals: Record<string, number> = {};
   private lastRefreshMs: number | undefined;
+  private readonly strings = new Interner();
 
   constructor(private readonly o: TaskTreeOptions) {
     this.pool = new ReaderPool({ maxFileBytes: o.maxFileBytes, timeZone: o.timeZone, ...(o.passwdFile ? { passwdFile: o.passwdFile } : {}) }, o.threads);
@@ -159,8 +160,9 @@ export class TaskTree {
         return;
       case 'read': {
         stats.read += 1;
+        this.strings.internDetail(o.task.detail);
         this.entries.set(o.id, { task: o.task, sig: o.sig, dueMs: now + this.spread(o.id) });
-        this.setProblems(o.id, o.task.problems.map((p) => ({ reason: p.reason, path: p.path, message: `${p.path}: ${p.reason}` })));
+        this.setProblems(o.id, (o.task.problems ?? []).map((p) => ({ reason: p.reason, path: p.path, message: `${p.path}: ${p.reason}` })));
         return;
       }
     }
@@ -211,4 +213,39 @@ export class TaskTree {
 /** Problems that make the whole task unusable (as opposed to one optional file). */
 function isTaskLevel(p: Problem): boolean {
   return p.reason === 'incomplete' || p.reason === 'mid_write' || p.path.startsWith('task/state') || p.path === 'task/owner' || p.path === 'task/repo';
+}
+
+/** Keys whose values repeat across tasks (logins, repos, states, packages, kinds, EVRs, arch words). */
+const TASK_KEYS = ['repo', 'state', 'owner', 'build_time'] as const;
+const SUBTASK_KEYS = ['type', 'userid', 'pkgname', 'package', 'rebuild_from', 'copy_repo', 'tag_author', 'version', 'release'] as const;
+/** Past this many distinct strings the table starts over, so it stays bounded. */
+const INTERN_MAX = 200_000;
+
+/**
+ * One copy of each repeated string. Strings that come from a worker thread are fresh copies
+ * (structured clone), so 10,000 tasks would hold 10,000 copies of "sisyphus", of each login and
+ * of each arch word; sharing them saves a good part of the tree's memory.
+ */
+class Interner {
+  private table = new Map<string, string>();
+
+  private one(s: string): string {
+    const held = this.table.get(s);
+    if (held !== undefined) return held;
+    if (this.table.size >= INTERN_MAX) this.table = new Map();
+    this.table.set(s, s);
+    return s;
+  }
+
+  internDetail(detail: TreeTaskRead['detail']): void {
+    const d = detail as unknown as Record<string, unknown>;
+    for (const k of TASK_KEYS) if (typeof d[k] === 'string') d[k] = this.one(d[k] as string);
+    for (const sub of Object.values(detail.subtasks ?? {})) {
+      const s = sub as Record<string, unknown>;
+      for (const k of SUBTASK_KEYS) if (typeof s[k] === 'string') s[k] = this.one(s[k] as string);
+      if (sub.build) for (const arch of Object.keys(sub.build)) sub.build[arch] = this.one(sub.build[arch]!);
+      if (sub.approved_by) sub.approved_by = sub.approved_by.map((l) => (typeof l === 'string' ? this.one(l) : l));
+      if (sub.disapproved_by) sub.disapproved_by = sub.disapproved_by.map((l) => (typeof l === 'string' ? this.one(l) : l));
+    }
+  }
 }

@@ -7,7 +7,9 @@ const port = parentPort;
 const runner = new BatchRunner(workerData as ReaderSettings);
 port.on('message', (msg: { seq: number; req: BatchRequest }) => {
   try {
-    port.postMessage({ seq: msg.seq, results: runner.run(msg.req) });
+    // As JSON text, not structured-cloned objects: JSON.parse on the other side builds objects
+    // about three times more compact (fast properties, shared shapes), and the tree keeps them.
+    port.postMessage({ seq: msg.seq, json: JSON.stringify(runner.run(msg.req)) });
   } catch (err) {
     port.postMessage({ seq: msg.seq, error: err instanceof Error ? err.message : String(err) });
   }

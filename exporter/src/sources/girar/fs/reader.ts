@@ -111,7 +111,10 @@ export function readTaskDir(dir: TaskDirReader, id: number, opts: ReadOptions): 
   if (createdMs !== undefined) out.createdMs = createdMs;
   if (buildTimeMs !== undefined) out.buildTimeMs = buildTimeMs;
 
-  const subtasks = readSubtasks(dir, top, state, tryIter, opts, out, seen);
+  // The archiver deletes empty files (the flag files) and leaves out pkg.tar and the
+  // check-*-inheritance dirs; the info.json girar wrote before archiving still says what they were.
+  const kept = opts.archived && top.has('info.json') ? archivedInfo(dir) : undefined;
+  const subtasks = readSubtasks(dir, top, state, tryIter, opts, out, seen, kept?.subtasks);
   if (state === 'EPERM') {
     const rows = checkAclOf(dir);
     if (rows) out.checkAcl = rows;
@@ -122,9 +125,9 @@ export function readTaskDir(dir: TaskDirReader, id: number, opts: ReadOptions): 
   d.updated = Math.floor(newest / 1000);
   d.taskid = id;
   d.shared = shared;
-  d.fail_early = has('fail-early');
-  d.test_only = has('test-only');
-  if (has('swift')) d.swift = true;
+  d.fail_early = has('fail-early') || kept?.fail_early === true;
+  d.test_only = has('test-only') || kept?.test_only === true;
+  if (has('swift') || kept?.swift === true) d.swift = true;
   if (abortedBy !== undefined) d.aborted_by = abortedBy;
   d.repo = repo;
   d.state = state;
@@ -149,6 +152,7 @@ function readSubtasks(
   opts: ReadOptions,
   out: TreeTaskRead,
   seen: (ms: number | undefined) => void,
+  archived: Record<string, Record<string, unknown>> | undefined,
 ): Map<string, DetailSubtask> {
   const result = new Map<string, DetailSubtask>();
   const gears = subdir(dir, top, 'gears');
@@ -173,6 +177,10 @@ function readSubtasks(
     const userStat = dir.lstat(`gears/${n}/userid`);
     seen(userStat?.mtimeMs);
     const f = (name: string) => (files.has(name) ? dir.value(`gears/${n}/${name}`) : undefined);
+    const was = (key: string): string | undefined => {
+      const v = archived?.[n]?.[key];
+      return typeof v === 'string' && v !== '' ? v : undefined;
+    };
     const userid = f('userid') ?? '';
     const sub: Record<string, unknown> = {};
     const gdir = f('dir');
@@ -186,10 +194,9 @@ function readSubtasks(
       sub.tag_author = (f('tag_author') ?? '').replaceAll('"', '');
       const specType = f('type');
       if (specType) sub.spec_type = specType;
-      if (files.has('pkg.tar')) {
-        const fetched = dir.mtimeMs(`gears/${n}/pkg.tar`);
-        if (fetched !== undefined) sub.fetched = utcToZonedText(fetched, opts.timeZone);
-      }
+      const fetchedMs = files.has('pkg.tar') ? dir.mtimeMs(`gears/${n}/pkg.tar`) : undefined;
+      const fetched = fetchedMs !== undefined ? utcToZonedText(fetchedMs, opts.timeZone) : was('fetched');
+      if (fetched !== undefined) sub.fetched = fetched;
       if (rebuildFrom) sub.rebuild_from = rebuildFrom;
       sub.type = 'repo';
     } else if (srpm) {
@@ -214,9 +221,9 @@ function readSubtasks(
     const buildDir = buildN && dir.isDir(`build/${n}`, buildN) ? byName(dir.entries(`build/${n}`)) : undefined;
     const pkgname = buildDir?.has('pkgname') ? dir.value(`build/${n}/pkgname`) : undefined;
     if (pkgname) sub.pkgname = pkgname;
-    const relaxGit = gitInh?.has(n) ? dir.value(`check-git-inheritance/${n}`) : undefined;
+    const relaxGit = (gitInh?.has(n) ? dir.value(`check-git-inheritance/${n}`) : undefined) ?? was('relax_git_inheritance_check_for_commit');
     if (relaxGit) sub.relax_git_inheritance_check_for_commit = relaxGit;
-    const relaxLc = lcInh?.has(n) ? dir.value(`check-lastchange-inheritance/${n}`) : undefined;
+    const relaxLc = (lcInh?.has(n) ? dir.value(`check-lastchange-inheritance/${n}`) : undefined) ?? was('relax_lastchange_inheritance_check_for_evr');
     if (relaxLc) sub.relax_lastchange_inheritance_check_for_evr = relaxLc;
     sub.userid = userid;
 
@@ -357,6 +364,19 @@ function checkAclOf(dir: TaskDirReader): { subtask: string; item: string }[] | u
     if (subtask && item) rows.push({ subtask: subtask.trim(), item: item.trim() });
   }
   return rows;
+}
+
+/** An archived task's info.json (girar's own record, written before archiving), for what the archiver dropped. */
+function archivedInfo(dir: TaskDirReader): { fail_early?: unknown; test_only?: unknown; swift?: unknown; subtasks?: Record<string, Record<string, unknown>> } | undefined {
+  const text = dir.optionalText('info.json');
+  if (text === undefined) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed !== null && typeof parsed === 'object' ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    dir.problems.push({ path: 'info.json', reason: 'bad_value' });
+    return undefined;
+  }
 }
 
 function intValue(dir: TaskDirReader, rel: string): number | undefined {

@@ -1,5 +1,6 @@
 /** The exporter's command line, run as a user runs it: node exporter/dist/main.js. */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,10 +67,14 @@ describe('buildscope-exporter CLI', () => {
   });
 
   it('runs the demo farm, prints where it listens, serves live data and exits 0 on SIGTERM', async () => {
+    let treeDir: string | undefined;
     const exporter = await startExporter(['--demo', '--log.level=warn']);
     try {
       expect(exporter.stdout()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(demo farm\)/);
-      expect(exporter.stdout()).toMatch(/simulator \(girar\): http:\/\/127\.0\.0\.1:\d+/);
+      expect(exporter.stdout()).toMatch(/simulator \(demo-girar\): http:\/\/127\.0\.0\.1:\d+/);
+      const tree = /simulator \(demo-girar-fs\): file:\/\/(\S+)/.exec(exporter.stdout())?.[1];
+      expect(tree && existsSync(tree)).toBe(true);
+      treeDir = tree;
       const tasks = await waitUntil(
         async () => ((await (await fetch(`${exporter.url}/api/v1/tasks?state=ALL&limit=1`)).json()) as { total: number }).total,
         15_000,
@@ -78,9 +83,15 @@ describe('buildscope-exporter CLI', () => {
       expect(tasks).toBeGreaterThan(10);
       const metrics = await (await fetch(`${exporter.url}/metrics`)).text();
       expect(metrics).toMatch(/^buildfarm_source_up\{source="demo-girar",kind="girar"\} 1$/m);
+      await waitUntil(async () => /^buildfarm_source_up\{source="demo-girar-fs",kind="girar"\} 1$/m.test(await (await fetch(`${exporter.url}/metrics`)).text()), 15_000, {
+        intervalMs: 100,
+        what: 'the demo tree source to be up',
+      });
     } finally {
       expect(await exporter.stop()).toBe(0);
     }
+    // The generated tree lives in a temporary directory that shutdown removes.
+    expect(treeDir && existsSync(treeDir)).toBe(false);
   });
 
   it('exits 1 with a clear message when the port is taken', async () => {

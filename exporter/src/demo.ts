@@ -11,7 +11,7 @@ import type { Clock } from './util/clock.js';
 
 export interface DemoFarm {
   sources: SourceConfig[];
-  simulators: { kind: string; url: string }[];
+  simulators: { kind: string; name: string; url: string }[];
   close(): Promise<void>;
 }
 
@@ -20,8 +20,8 @@ export async function startDemoFarm(log: Logger, clock: Clock): Promise<DemoFarm
   try {
     for (const [kind, def] of Object.entries(registry)) {
       if (!def.demo) continue;
-      const instance = await def.demo({ log: log.child({ simulator: kind }), clock });
-      running.push({ kind, instance });
+      const made = await def.demo({ log: log.child({ simulator: kind }), clock });
+      for (const instance of Array.isArray(made) ? made : [made]) running.push({ kind, instance });
     }
   } catch (err) {
     await Promise.allSettled(running.map((r) => r.instance.close()));
@@ -31,11 +31,11 @@ export async function startDemoFarm(log: Logger, clock: Clock): Promise<DemoFarm
     const def = registry[kind];
     const schema = def?.configSchemaFor?.(instance.config) ?? def?.configSchema;
     const settings = schema ? (Value.Default(schema, structuredClone(instance.config)) as Record<string, unknown>) : instance.config;
-    return { name: `demo-${kind}`, kind, intervalSeconds: 5, timeoutSeconds: 10, settings };
+    return { name: instance.name ?? `demo-${kind}`, kind, intervalSeconds: 5, timeoutSeconds: 10, settings };
   });
   return {
     sources,
-    simulators: running.map((r) => ({ kind: r.kind, url: r.instance.url })),
+    simulators: running.map((r) => ({ kind: r.kind, name: r.instance.name ?? `demo-${r.kind}`, url: r.instance.url })),
     close: async () => {
       await Promise.allSettled(running.map((r) => r.instance.close()));
     },

@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       `  tasks:    ${shown}/api/v1/tasks`,
       `  events:   ${shown}/api/v1/events`,
       `  sources:  ${shown}/api/v1/sources`,
-      ...(demo ? demo.simulators.map((s) => `  simulator (${s.kind}): ${s.url}`) : []),
+      ...(demo ? demo.simulators.map((s) => `  simulator (${s.name}): ${s.url}`) : []),
       '',
     ].join('\n'),
   );

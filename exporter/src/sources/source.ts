@@ -133,8 +133,11 @@ export interface SourceDefinition<S extends TSchema = TSchema> {
    */
   validate?(config: Static<S>): { path: string; message: string }[];
   create(config: Static<S>, context: SourceContext): SourceAdapter;
-  /** Start a simulator on loopback and return the config block that points at it (demo mode). */
-  demo?(context: DemoContext): Promise<DemoInstance>;
+  /**
+   * Start simulators (on loopback, or a generated tree in a temp dir) and return the config
+   * blocks that point at them (demo mode); several when the kind has several transports.
+   */
+  demo?(context: DemoContext): Promise<DemoInstance | DemoInstance[]>;
 }
 
 export interface DemoContext {
@@ -143,6 +146,8 @@ export interface DemoContext {
 }
 
 export interface DemoInstance {
+  /** Source name; default `demo-<kind>`. */
+  name?: string;
   /** Config block for `create`, e.g. `{ transport: 'taskoteka', url: 'http://127.0.0.1:port' }`. */
   config: Record<string, unknown>;
   url: string;

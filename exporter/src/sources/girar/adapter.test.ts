@@ -1,4 +1,5 @@
 import { describe, it, expect, beforeEach, afterEach } from 'vitest';
+import { existsSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Task } from '../../model/task.js';
@@ -6,7 +7,7 @@ import { ManualClock } from '../../util/clock.js';
 import { waitUntil } from '../../util/wait-until.js';
 import { SourceError, UpstreamHttpError } from '../errors.js';
 import { UpstreamHttp } from '../http.js';
-import type { RefreshHint, Snapshot, SourceAdapter } from '../source.js';
+import type { DemoInstance, RefreshHint, Snapshot, SourceAdapter } from '../source.js';
 import { parseGirarConfig } from './config.js';
 import { girarSource } from './index.js';
 import { GirarSimulator } from './simulator.js';
@@ -256,19 +257,30 @@ describe('girar source (taskoteka transport) against the simulator', () => {
     await expect(a.refresh!({ taskIds: [String(id)] }, AbortSignal.timeout(5000))).rejects.toMatchObject({ status: 500 });
   });
 
-  it('demo() serves a simulator that its own config block can poll, and closes it', async () => {
-    const demo = await girarSource.demo!({ log: pino({ level: 'silent' }), clock });
+  it('demo() serves a taskoteka simulator and a generated tree that their own config blocks can poll, and closes both', async () => {
+    const made = await girarSource.demo!({ log: pino({ level: 'silent' }), clock });
+    const [viaApi, viaTree] = made as DemoInstance[];
     try {
-      expect(demo.config).toEqual({ transport: 'taskoteka', url: demo.url });
-      expect(demo.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const a = girarSource.create(parseGirarConfig(demo.config), { name: 'demo-girar', log: pino({ level: 'silent' }), clock, http: new UpstreamHttp(), pollTimeoutSeconds: 20 });
-      const snap = await poll(a);
-      expect(snap.tasks.length).toBeGreaterThan(30);
-      expect(new Set(snap.tasks.map((t) => t.phase)).size).toBeGreaterThan(2);
+      expect(viaApi!.config).toEqual({ transport: 'taskoteka', url: viaApi!.url });
+      expect(viaApi!.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(viaTree!.name).toBe('demo-girar-fs');
+      expect(viaTree!.config).toMatchObject({ transport: 'fs', io_threads: 1 });
+      for (const demo of [viaApi!, viaTree!]) {
+        const a = girarSource.create(parseGirarConfig(demo.config), { name: 'demo', log: pino({ level: 'silent' }), clock, http: new UpstreamHttp(), pollTimeoutSeconds: 20 });
+        try {
+          const snap = await poll(a);
+          expect(snap.tasks.length).toBeGreaterThan(30);
+          expect(new Set(snap.tasks.map((t) => t.phase)).size).toBeGreaterThan(2);
+        } finally {
+          await a.close?.();
+        }
+      }
     } finally {
-      await demo.close();
+      await viaApi!.close();
+      await viaTree!.close();
     }
-    await expect(fetch(`${demo.url}/health`)).rejects.toThrow();
+    await expect(fetch(`${viaApi!.url}/health`)).rejects.toThrow();
+    expect(existsSync(String(viaTree!.config.tasks_dir))).toBe(false);
   });
 
   it('hands the store the same task objects when nothing changed, and new ones only for changed tasks', async () => {

@@ -9,6 +9,7 @@ import { girarConfigSchema, girarSchemaFor, validateGirarConfig } from './config
 import { GirarFsAdapter } from './fs/adapter.js';
 import { GIRAR_DEFAULT_STATES } from './normalize.js';
 import { GirarSimulator } from './simulator.js';
+import { demoTree } from './fs/demo.js';
 
 export { girarConfigSchema, parseGirarConfig, type GirarConfig } from './config.js';
 export { GIRAR_STATES, GIRAR_PHASES, GIRAR_DEFAULT_STATES, girarPhase, archPhase, normalizeTask } from './normalize.js';
@@ -42,11 +43,17 @@ export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
       ...(config.stream ? { stream: (signal: AbortSignal, sink) => adapter.stream(signal, sink) } : {}),
     };
   },
-  async demo(ctx: DemoContext): Promise<DemoInstance> {
+  async demo(ctx: DemoContext): Promise<DemoInstance[]> {
     const sim = new GirarSimulator({ clock: ctx.clock, seed: 1 });
     const url = await sim.listen(0, '127.0.0.1');
     sim.start({ stepMs: 1500 });
     ctx.log.debug({ url }, 'girar simulator listening');
-    return { config: { transport: 'taskoteka', url }, url, close: () => sim.close() };
+    const viaTaskoteka: DemoInstance = { config: { transport: 'taskoteka', url }, url, close: () => sim.close() };
+    try {
+      return [viaTaskoteka, await demoTree(ctx)];
+    } catch (err) {
+      await viaTaskoteka.close();
+      throw err;
+    }
   },
 };

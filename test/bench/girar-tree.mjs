@@ -10,7 +10,7 @@
 // is warm for both (a first untimed pass reads the whole tree): the figures compare CPU and syscall
 // work, not disk latency.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -109,7 +109,7 @@ for (let i = 0; i < runs; i++) {
     const id = ids[(i * changedPerRun + k * 97) % ids.length];
     const p = join(tasksDir, id, 'task', 'state');
     if (!existsSync(p)) continue;
-    const t = (NOW + 1000 * (i + 1)) / 1000;
+    const t = Math.floor(statSync(p).mtimeMs / 1000) + 1; // a new mtime, also on a tree kept from an earlier run
     utimesSync(p, t, t);
   }
   busy.base.push(sh(WALK));

@@ -1,6 +1,7 @@
 /**
- * End to end: a fake taskoteka (the girar simulator, on loopback) -> the real exporter process
- * -> a real Prometheus scraping it. Asserts through Prometheus's HTTP API.
+ * End to end: a fake taskoteka (the girar simulator, on loopback) and a generated girar /tasks
+ * tree -> the real exporter process -> a real Prometheus scraping it. Asserts through
+ * Prometheus's HTTP API (and the exporter's own, for the taskoteka-compatible endpoints).
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -8,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTree, type GeneratedTree } from '../../exporter/src/sources/girar/fs/generator.js';
 import { GirarSimulator, type SimTaskSpec } from '../../exporter/src/sources/girar/simulator.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
 import { stopTrackedChildren } from '../support/children.js';
@@ -33,6 +35,7 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
   let exporter: ExporterProcess;
   let prom: PrometheusServer;
   let dir: string;
+  let tree: GeneratedTree;
 
   const value = async (promql: string): Promise<number | undefined> => (await prom.query(promql))[0]?.value;
 
@@ -42,7 +45,29 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
     const upstream = await sim.listen();
     dir = await mkdtemp(join(tmpdir(), 'buildscope-e2e-'));
     const config = join(dir, 'buildscope.yaml');
-    await writeFile(config, ['sources:', '  - name: e2e', '    kind: girar', `    url: ${upstream}`, '    interval: 1s', '    timeout: 3s', ''].join('\n'));
+    tree = generateTree({ root: join(dir, 'girar'), tasks: 80, seed: 5, now: Date.now() });
+    await writeFile(
+      config,
+      [
+        'sources:',
+        '  - name: e2e',
+        '    kind: girar',
+        `    url: ${upstream}`,
+        '    interval: 1s',
+        '    timeout: 3s',
+        '  - name: e2e-fs',
+        '    kind: girar',
+        '    transport: fs',
+        `    tasks_dir: ${tree.tasksDir}`,
+        `    passwd_file: ${tree.passwdFile}`,
+        '    interval: 1s',
+        '    timeout: 10s',
+        '    acl:',
+        `      dir: ${tree.aclDir}`,
+        '      default: { maint_group: "@maint", tester_group: "@tester" }',
+        '',
+      ].join('\n'),
+    );
     exporter = await startExporter([`--config.file=${config}`, '--log.level=warn']);
     await waitUntil(async () => (await fetch(`${exporter.url}/-/ready`)).ok, 15_000, { what: 'exporter readiness' });
     prom = await startPrometheus(prometheusBin as string, { targets: [new URL(exporter.url).host], scrapeInterval: '1s' });
@@ -78,6 +103,29 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
     expect(await value('up{job="buildscope"}')).toBe(1);
   });
 
+  it('reads a girar /tasks tree: every well-formed live task, broken ones counted by reason', async () => {
+    // Broken entries whose damage is one optional file still count as tasks (the field is left out).
+    const readable = new Set(['broken:oversized-message', 'broken:invalid-utf8-message', 'broken:symlink-outside', 'broken:owner-symlink-inside']);
+    const live = tree.tasks.filter((t) => !t.archived && (!t.category.startsWith('broken:') || readable.has(t.category)));
+    await waitUntil(async () => (await value('buildfarm_source_up{source="e2e-fs",kind="girar"}')) === 1, 20_000, { what: 'the fs source up in Prometheus' });
+    expect(await value('sum(buildfarm_tasks{source="e2e-fs"})')).toBe(live.length);
+    const eperm = live.filter((t) => t.state === 'EPERM' && t.repo === 'sisyphus').length;
+    expect((await value('buildfarm_tasks{source="e2e-fs",repo="sisyphus",state="EPERM"}')) ?? 0).toBe(eperm);
+    expect(await value('buildfarm_source_skipped_records{source="e2e-fs",reason="mid_write"}')).toBe(1);
+    expect(await value('buildfarm_source_skipped_records{source="e2e-fs",reason="not_a_directory"}')).toBe(2);
+    expect(await value('buildfarm_source_skipped_records_total{source="e2e-fs",reason="too_large"}')).toBe(1);
+
+    // The same tree through the taskoteka-compatible API of the running exporter.
+    const compat = `${exporter.url}/compat/taskoteka/e2e-fs`;
+    const res = await fetch(`${compat}/tasks?state=ALL&brief=1`);
+    expect(res.headers.get('x-api-version')).toBe('1.6.0');
+    expect(((await res.json()) as number[]).length).toBe(live.length);
+    const maint = (await (await fetch(`${compat}/tasks?needs_approval=maint&brief=yes`)).json()) as number[];
+    const expected = live.filter((t) => t.state === 'EPERM' && t.needsApproval === 'maint' && !t.features.includes('test-only') && !t.features.includes('swift'));
+    expect(maint.length).toBeGreaterThan(0);
+    expect(new Set(maint)).toEqual(new Set(expected.map((t) => t.id)));
+  });
+
   it('follows a state change: gauges move and the transition is counted', async () => {
     sim.updateTask(411556, { state: 'FAILED' });
     await waitUntil(async () => (await value('buildfarm_tasks{source="e2e",repo="p11",state="BUILDING"}')) === 2, 15_000, { what: 'BUILDING p11 down to 2' });
@@ -92,6 +140,8 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
     expect(await value('up{job="buildscope"}')).toBe(1);
     const sources = (await (await fetch(`${exporter.url}/api/v1/sources`)).json()) as { sources: { name: string; up: boolean; last_error: { code: string; status?: number } | null }[] };
     expect(sources.sources[0]).toMatchObject({ name: 'e2e', up: false, last_error: { code: 'http', status: 500 } });
+    expect(sources.sources[1]).toMatchObject({ name: 'e2e-fs', up: true });
+    expect(await value('buildfarm_source_up{source="e2e-fs"}')).toBe(1); // one broken upstream never breaks the others
     sim.setFault(null);
     await waitUntil(async () => (await value('buildfarm_source_up{source="e2e"}')) === 1, 30_000, { what: 'recovery' });
   });

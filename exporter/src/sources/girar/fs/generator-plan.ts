@@ -150,13 +150,16 @@ export function draftTask(rng: Rng, ctx: PlanContext, state: GirarState, stateS:
   if (scenario) {
     const after = rng.chance(0.5) && nowS - stateS > 600;
     epermApprovals(rng, w, subtasks, scenario, after ? { fromS: stateS + 30, toS: nowS - 5 } : { fromS: createdS, toS: beforeRun - 1 });
-    m.needsApproval = needsApproval(w, subtasks.filter((s) => s.pkg).map((s) => ({
-      pkg: s.pkg as string, author: s.userid, approvers: s.approved.map((a) => a.login), disapprovers: s.disapproved.map((a) => a.login),
-    })));
   } else if (!neverRun) {
     approveForCommit(rng, w, subtasks.filter((s) => s.addedS + 60 < beforeRun), beforeRun - 1);
   }
   decorateApprovals(rng, w, subtasks.filter((s) => s.addedS + 60 < beforeRun), beforeRun - 1);
+  // The outcome is decided on every approval the task ends up with, decorative ones included.
+  if (scenario) {
+    m.needsApproval = needsApproval(w, subtasks.filter((s) => s.pkg).map((s) => ({
+      pkg: s.pkg as string, author: s.userid, approvers: s.approved.map((a) => a.login), disapprovers: s.disapproved.map((a) => a.login),
+    })));
+  }
   for (const s of subtasks) for (const a of [...s.approved, ...s.disapproved]) m.infoS = Math.max(m.infoS, a.atS);
 
   // Subtasks were planned in the order they were added (an inserted 140 comes last); girar lists them numerically.

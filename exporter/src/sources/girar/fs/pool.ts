@@ -84,8 +84,12 @@ export class ReaderPool {
     this.inline = threads === 0 ? new BatchRunner(settings) : undefined;
   }
 
-  /** Run every job; results in job order. Stops handing out batches once `signal` aborts. */
-  async run(jobs: readonly TaskJob[], now: number, signal: AbortSignal): Promise<TaskOutcome[]> {
+  /**
+   * Run every job; results in job order. Stops handing out batches once `signal` aborts.
+   * `onBatch` sees each batch's outcomes as soon as they arrive, so a caller keeps the progress
+   * of a run that is aborted half-way.
+   */
+  async run(jobs: readonly TaskJob[], now: number, signal: AbortSignal, onBatch?: (outcomes: TaskOutcome[]) => void): Promise<TaskOutcome[]> {
     const batches: TaskJob[][] = [];
     for (let i = 0; i < jobs.length; i += BATCH) batches.push(jobs.slice(i, i + BATCH));
     const results: TaskOutcome[][] = new Array(batches.length);
@@ -100,12 +104,16 @@ export class ReaderPool {
         // Through JSON, as from a worker: the parsed objects are much more compact than the ones
         // the reader assembles key by key, and the tree keeps them.
         results[i] = JSON.parse(JSON.stringify(runner.run({ now, jobs: batches[i]! }))) as TaskOutcome[];
+        onBatch?.(results[i]!);
         await new Promise<void>((r) => setImmediate(r));
       }
     } else {
       await Promise.all(
         this.threads.map(async (thread) => {
-          for (let i = take(); i !== undefined; i = take()) results[i] = await thread.run(batches[i]!, now);
+          for (let i = take(); i !== undefined; i = take()) {
+            results[i] = await thread.run(batches[i]!, now);
+            onBatch?.(results[i]!);
+          }
         }),
       );
     }

@@ -96,6 +96,23 @@ describe.each([
     expect(tree.problemReport().current).toEqual({ incomplete: 1, not_a_directory: 1 });
   });
 
+  it('keeps what a load cut short by the poll deadline had read, and carries on from there', async () => {
+    for (let id = 1; id <= 150; id++) task(hand, id, 'NEW');
+    const cut = new AbortController();
+    const loading = tree.refresh(cut.signal);
+    // Abort as soon as the first batch (64 tasks) has landed.
+    const watch = (): void => {
+      if (tree.size > 0) cut.abort(new Error('poll deadline'));
+      else setImmediate(watch);
+    };
+    watch();
+    await expect(loading).rejects.toThrow('poll deadline');
+    const partial = tree.size;
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(150);
+    expect(await tree.refresh(signal)).toMatchObject({ listed: 150, read: 150 - partial, unchanged: partial });
+  });
+
   it('reads archived tasks on demand, without caching them', async () => {
     hand
       .file('archive/done/_0/1000/task/id', '1000\n')

@@ -101,9 +101,12 @@ export class TaskTree {
       }
       jobs.push(job);
     }
-    const outcomes = await this.pool.run(jobs, now, signal);
     const stats: RefreshStats = { listed: ids.size, read: 0, unchanged: 0, removed: 0, problems: 0 };
-    for (const o of outcomes) this.take(o, now, stats);
+    // Outcomes are taken batch by batch: when the poll deadline cuts a long first load short,
+    // what was read is kept and the next refresh carries on from there.
+    await this.pool.run(jobs, now, signal, (outcomes) => {
+      for (const o of outcomes) this.take(o, now, stats);
+    });
     for (const id of [...this.entries.keys()]) {
       if (!ids.has(id)) {
         this.entries.delete(id);

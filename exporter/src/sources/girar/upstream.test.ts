@@ -1,25 +1,10 @@
 import { describe, it, expect } from 'vitest';
+import { README_ITEMS } from '../../api/compat/test-helpers.js';
 import { parseGirarConfig } from './config.js';
 import { approverLogin, checkHealth, checkSseTaskUpdated, checkTaskDetail, checkTaskList, describeInvalid } from './upstream.js';
 
-const item = {
-  id: 411543,
-  state: 'EPERM',
-  repo: 'p11',
-  owner: 'zerg',
-  created: '2026-03-16T11:09:35',
-  build_time: '2026-03-16T12:38:04',
-  age: 0,
-  test_only: false,
-  fail_early: true,
-  try: 1,
-  iter: 1,
-  message: 'update',
-  subtasks: {
-    '300': { dir: '/people/zerg/packages/nvidia_glx_libs_580.142.git', tag_name: '580.142.-alt1', type: 'repo', userid: 'zerg', pkgname: 'nvidia_glx_libs_580.142' },
-  },
-  matches: ['300/dir:lib', '300/pkgname:lib', 'repo:p11', 'state:eperm'],
-};
+/** The README's search result item (411543, with its `matches`). */
+const item = { ...README_ITEMS[411543]!, matches: ['300/dir:lib', '300/pkgname:lib', 'repo:p11', 'state:eperm'] };
 
 describe('taskoteka payload schemas', () => {
   it('accepts the README search result, unknown extra keys, unknown states and FAILURE', () => {

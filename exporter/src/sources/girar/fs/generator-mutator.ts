@@ -18,7 +18,7 @@ import { addedSubtask } from './generator-subtasks.js';
 import { writeSubtask, writeTask } from './generator-task.js';
 import { approvalComment, runMessage } from './generator-text.js';
 import { elapsed, stampUtc } from './generator-time.js';
-import { rowStatus, world, type AclRow } from './generator-world.js';
+import { rowAllowed, world, type AclRow } from './generator-world.js';
 import type { GeneratedTask, GeneratedTree } from './generator.js';
 
 export { GIRAR_TRANSITIONS } from '../simulator-lifecycle.js';
@@ -92,7 +92,8 @@ export class TreeMutator {
   private candidates(kind: MutationKind): GeneratedTask[] {
     const inState = (...s: string[]): GeneratedTask[] => this.live().filter((t) => s.includes(t.state));
     switch (kind) {
-      case 'run': return inState('NEW', 'TESTED', 'FAILED', 'EPERM', 'SWEPT').filter((t) => readView(t.dir).subtasks.length > 0);
+      // girar-task-run refuses an "empty task" (no acl/approved/<N> dir).
+      case 'run': return inState('NEW', 'TESTED', 'FAILED', 'EPERM', 'SWEPT').filter((t) => readdirSync(`${t.dir}/acl/approved`).length > 0);
       case 'select': {
         // A few builders per repo (more for sisyphus): a repo takes another task only when one is idle.
         const busy = (repo: string): number => inState('BUILDING', 'FAILING').filter((b) => b.repo === repo).length;
@@ -106,7 +107,7 @@ export class TreeMutator {
       case 'approve': return inState('EPERM');
       case 'archive': return inState('DONE');
       case 'add-subtask': return this.live().filter((t) => MODIFIABLE.has(t.state));
-      case 'delete-subtask': return this.live().filter((t) => MODIFIABLE.has(t.state) && this.liveSubtasks(readView(t.dir)).length >= 2);
+      case 'delete-subtask': return this.live().filter((t) => MODIFIABLE.has(t.state) && readdirSync(`${t.dir}/acl/approved`).length >= 2);
       case 'share': return this.live();
       case 'abort': return inState('AWAITING', 'PENDING', 'POSTPONED');
       default: return [];
@@ -133,7 +134,7 @@ export class TreeMutator {
       case 'run': return [this.run(t, v)];
       case 'commit': {
         if (t.state === 'PENDING') return [this.setState(t, 'COMMITTING', 'commit')];
-        return [this.setState(t, this.rng.weighted([['DONE', 94], ['EPERM', 4], ['FAILURE', 2]] as const), 'commit')];
+        return [this.setState(t, this.rng.weighted([['DONE', 95.5], ['EPERM', 4], ['FAILURE', 0.5]] as const), 'commit')];
       }
       case 'rebuild':
       case 'awake': return [this.nextIteration(t, v, kind)];
@@ -233,7 +234,7 @@ export class TreeMutator {
     let failed = false;
     // Arches build in parallel: most steps see several of them finish.
     for (const it of items.filter((i) => i.state === 'running').filter(() => this.rng.chance(0.85))) {
-      if (this.rng.chance(0.07) && !excludedReason(it.sub.pkg ?? '', it.arch)) {
+      if (this.rng.chance(0.015) && !excludedReason(it.sub.pkg ?? '', it.arch)) {
         this.fx.put(`${it.path}/status`, '');
         this.fx.append(`${it.path}/log`, `${elapsed(this.fx.nowS - v.iterS)} hsh-rebuild: build failed\n`);
         failed = true;
@@ -282,7 +283,7 @@ export class TreeMutator {
   }
 
   private aclAllows(v: TaskView): boolean {
-    return this.rows(v).every((r) => rowStatus(world(), r, 'maint') === 77);
+    return this.rows(v).every((r) => rowAllowed(world(), r));
   }
 
   /** gb-build-task's verdict: FAILED, or TESTED / EPERM / SWEPT / PENDING with a fresh plan. */
@@ -307,7 +308,7 @@ export class TreeMutator {
     if (rows.length === 0) return { id: t.id, kind: 'approve', detail: 'no subtask to approve' };
     const row = this.rng.pick(rows);
     const taken = new Set([row.author, ...row.approvers, ...row.disapprovers]);
-    const pool = [...w.maint, ...w.tester].filter((l) => !taken.has(l)).sort();
+    const pool = [...new Set([...w.maint, ...w.tester])].filter((l) => !taken.has(l)).sort();
     if (pool.length === 0) return { id: t.id, kind: 'approve', detail: 'nobody left to approve' };
     const login = this.rng.pick(pool);
     const d = `${t.dir}/acl/approved/${row.n}`;

@@ -87,7 +87,7 @@ export function draftTask(rng: Rng, ctx: PlanContext, state: GirarState, stateS:
   const image = !deleteOnly && !eperm && rng.chance(0.012);
   const subtasks = planSubtasks(rng, w, { repo, owner, deniedFirst: eperm, deleteOnly, image, ownerOnly: eperm, allowDeleted: true });
   let reset = state === 'NEW' && !neverRun ? rng.weighted([['add', 60], ['delsub', 25], ['deps', 15]] as const) : undefined;
-  if (reset !== 'deps' && subtasks.length < 2) reset = 'deps';
+  if (reset !== undefined && reset !== 'deps' && subtasks.length < 2) reset = 'deps';
 
   let curLast: string = state;
   let iters: IterPlan[] = [];
@@ -150,8 +150,9 @@ export function draftTask(rng: Rng, ctx: PlanContext, state: GirarState, stateS:
   if (scenario) {
     const after = rng.chance(0.5) && nowS - stateS > 600;
     epermApprovals(rng, w, subtasks, scenario, after ? { fromS: stateS + 30, toS: nowS - 5 } : { fromS: createdS, toS: beforeRun - 1 });
-  } else if (!neverRun) {
-    approveForCommit(rng, w, subtasks.filter((s) => s.addedS + 60 < beforeRun), beforeRun - 1);
+  } else if (['SWEPT', 'PENDING', 'COMMITTING', 'DONE', 'FAILURE'].includes(curLast)) {
+    // These passed the ACL check: whoever lacks rights got approvals.
+    approveForCommit(rng, w, subtasks.filter((s) => s.addedS < beforeRun - 1), beforeRun - 1);
   }
   decorateApprovals(rng, w, subtasks.filter((s) => s.addedS + 60 < beforeRun), beforeRun - 1);
   // The outcome is decided on every approval the task ends up with, decorative ones included.

@@ -26,7 +26,7 @@ function packagesOf(w: World, login: string): { own: Package[]; denied: Package[
 export function pickPackage(rng: Rng, w: World, login: string, mode: 'own' | 'denied'): Package {
   const { own, denied } = packagesOf(w, login);
   if (mode === 'denied' && denied.length > 0) return rng.pick(denied);
-  if (own.length > 0 && rng.chance(0.8)) return rng.pick(own);
+  if (own.length > 0 && rng.chance(0.9)) return rng.pick(own);
   return rng.pick(w.packages);
 }
 
@@ -63,7 +63,7 @@ function kindFor(rng: Rng, first: boolean, o: SubtaskPlanOptions): SubtaskKind {
   if (o.deleteOnly) return 'delete';
   if (first) return rng.weighted([['gear', 85], ['srpm', 10], ['rebuild-gear', 4], ['rebuild-srpm', 1]] as const);
   return rng.weighted([
-    ['gear', 70], ['srpm', 8], ['rebuild-gear', 6], ['rebuild-srpm', 3], ['copy', 2], ['delete', 8],
+    ['gear', 72], ['srpm', 8], ['rebuild-gear', 6], ['rebuild-srpm', 3], ['copy', 0.4], ['delete', 8],
     ['deleted', o.allowDeleted ? 3 : 0],
   ] as const);
 }
@@ -110,12 +110,12 @@ function makeSubtask(rng: Rng, w: World, n: string, userid: string, kind: Subtas
     s.tagId = rng.hex(40);
     s.tagAuthor = `${author.name} <${author.login}@altlinux.org>`;
     if (image) s.specType = 'img';
-    if (rng.chance(0.03)) s.relaxGit = rng.hex(40);
+    if (rng.chance(0.015)) s.relaxGit = rng.hex(40);
   } else {
     s.srpm = `${p.name}-${vr}.src.rpm`;
     s.sha1 = rng.hex(40);
   }
-  if (rng.chance(0.02)) s.relaxLastchange = `${evr.epoch !== undefined ? `${evr.epoch}:` : ''}${p.evr.version}-${p.evr.release}`;
+  if (rng.chance(0.01)) s.relaxLastchange = `${evr.epoch !== undefined ? `${evr.epoch}:` : ''}${p.evr.version}-${p.evr.release}`;
   return s;
 }
 
@@ -139,7 +139,7 @@ function firstPerson(w: World, acl: readonly string[] | undefined): string | und
 export function approveForCommit(rng: Rng, w: World, subs: SubtaskModel[], beforeS: number): void {
   for (const s of subs) {
     if (!s.pkg || hasRights(w, s.userid, s.pkg)) continue;
-    const from = s.addedS + 60;
+    const from = Math.min(s.addedS + 60, beforeS);
     const leader = firstPerson(w, w.byName.get(s.pkg)?.acl);
     if (leader && leader !== s.userid) {
       s.approved.push({ login: leader, atS: between(rng, from, beforeS), comment: approvalComment(rng, false) });
@@ -158,7 +158,7 @@ export function decorateApprovals(rng: Rng, w: World, subs: SubtaskModel[], befo
     if (!s.pkg) continue;
     const pkg = s.pkg;
     const taken = new Set([s.userid, ...s.approved.map((a) => a.login), ...s.disapproved.map((a) => a.login)]);
-    if (rng.chance(0.06)) {
+    if (rng.chance(0.03)) {
       const login = rng.weighted(w.weights);
       if (!taken.has(login)) {
         s.approved.push({ login, atS: between(rng, s.addedS + 30, beforeS), comment: approvalComment(rng, false) });

@@ -194,6 +194,14 @@ export function rowStatus(w: World, row: AclRow, mode: 'maint' | 'tester'): 0 | 
   return mode === 'maint' ? 0 : 1;
 }
 
+/** girar-check-subtask-perms in normal mode (no superusers): may this row be committed? */
+export function rowAllowed(w: World, row: AclRow): boolean {
+  if (row.disapprovers.some((l) => hasRights(w, l, row.pkg) || w.maint.has(l) || w.tester.has(l))) return false;
+  if (hasRights(w, row.author, row.pkg) || row.approvers.some((l) => hasRights(w, l, row.pkg))) return true;
+  const byMaint = w.maint.has(row.author) || row.approvers.some((l) => w.maint.has(l));
+  return byMaint && row.approvers.some((l) => w.tester.has(l));
+}
+
 /** girar-check-task-perms --mode=needs-approval-by-*: which group a task waits for (null: neither). */
 export function needsApproval(w: World, rows: readonly AclRow[]): 'maint' | 'tester' | null {
   for (const mode of ['maint', 'tester'] as const) {

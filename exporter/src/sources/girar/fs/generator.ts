@@ -142,7 +142,7 @@ export function planTree(options: Omit<GenerateOptions, 'root'>): TreePlan {
     const rng = new Rng(mix(seed, 2, i));
     return draftTask(rng, ctx, state, stateTime(rng, state, nowS));
   });
-  const minLiveCreated = Math.min(nowS - 28 * DAY_S, ...live.map((d) => d.model.createdS));
+  const minLiveCreated = live.reduce((min, d) => Math.min(min, d.model.createdS), nowS - 28 * DAY_S);
   const archived = Array.from({ length: Math.round(options.tasks / 4) }, (_, i) => {
     const rng = new Rng(mix(seed, 3, i));
     return draftTask(rng, ctx, 'DONE', minLiveCreated - logUniform(rng, 3600, 50 * DAY_S)).model;
@@ -173,8 +173,8 @@ export function planTree(options: Omit<GenerateOptions, 'root'>): TreePlan {
   live.sort((a, b) => a.model.id - b.model.id);
   archived.sort((a, b) => a.id - b.id);
   fillDepends(new Rng(mix(seed, 6)), live);
-  const maxId = next === (options.firstId ?? 400000) ? 0 : Math.max(stale.id, ...entries.map((e) => ('draft' in e ? e.draft.model.id : e.broken.id)));
-  const maxIdS = Math.max(stale.createdS, ...entries.map((e) => Math.min(nowS, createdOf(e))));
+  const maxId = entries.reduce((max, e) => Math.max(max, 'draft' in e ? e.draft.model.id : e.broken.id), stale.id);
+  const maxIdS = entries.reduce((max, e) => Math.max(max, Math.min(nowS, createdOf(e))), stale.createdS);
   return { nowS, live: live.map((d) => d.model), archived, broken, stale, doneLinkIds: archived.slice(-5).map((m) => m.id), maxId, maxIdS };
 }
 

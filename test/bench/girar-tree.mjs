@@ -64,8 +64,7 @@ const WALK = `find ${q(tasksDir)} -path ${q(join(tasksDir, 'archive'))} -prune -
 const files = Number(spawnSync('sh', ['-c', `find ${q(tasksDir)} -path ${q(join(tasksDir, 'archive'))} -prune -o -type f -print | wc -l`]).stdout.toString().trim());
 
 const signal = new AbortController().signal;
-globalThis.gc?.();
-const bareRss = process.memoryUsage().rss;
+
 const options = { tasksDir, timeZone: 'UTC', maxFileBytes: 1024 * 1024, threads, fullRereadMs: 3600_000, now: () => NOW };
 
 sh(CAT); // warm the page cache for both sides
@@ -84,11 +83,21 @@ for (let i = 0; i < runs; i++) {
 }
 const { tree } = loaded;
 
-// 2. RSS with the tree loaded: once the reader threads have stopped (1 s idle) and V8 has had
-// time to give back the memory of the load (after a full GC when --expose-gc is given).
-await new Promise((r) => setTimeout(r, 12_000));
-globalThis.gc?.();
-const mem = process.memoryUsage();
+// 2. RSS with the tree loaded, in a fresh process that loads it once (this one has loaded it
+// --runs times, and its memory says more about those loads than about the tree).
+// Median of three: what glibc keeps of the reader threads' malloc arenas varies from run to run;
+// with MALLOC_ARENA_MAX=2 (as the systemd unit sets) it keeps less, and the same every time.
+const rssOf = (env) => {
+  const runs = [0, 1, 2].map(() => {
+    const run = spawnSync(process.execPath, ['--expose-gc', new URL('girar-tree-rss.mjs', import.meta.url).pathname, tasksDir, String(threads)], { encoding: 'utf8', env: { ...process.env, ...env } });
+    if (run.status !== 0) throw new Error(`girar-tree-rss.mjs failed: ${run.stderr}`);
+    return JSON.parse(run.stdout);
+  });
+  const mbs = runs.map((r) => r.rss_mb);
+  return { ...runs[0], rss_mb: median(mbs), rss_range: `${Math.min(...mbs)}-${Math.max(...mbs)}` };
+};
+const rss = rssOf({});
+const rssArena2 = rssOf({ MALLOC_ARENA_MAX: '2' });
 
 // 3. Refresh with nothing changed vs a full-tree stat walk.
 const idle = { base: [], reader: [], read: [] };
@@ -138,16 +147,19 @@ const result = {
     row(`refresh, ${changedPerRun} tasks (1%) changed vs find -printf`, busy.base, busy.reader, '<= 1x'),
   ],
   reread_per_refresh: { unchanged: median(idle.read), one_percent: median(busy.read) },
-  rss_mb: Math.round(mem.rss / 1048576),
-  bare_rss_mb: Math.round(bareRss / 1048576),
-  heap_used_mb: Math.round(mem.heapUsed / 1048576),
+  rss_mb: rss.rss_mb,
+  rss_range_mb: rss.rss_range,
+  rss_arena2_mb: rssArena2.rss_mb,
+  rss_arena2_range_mb: rssArena2.rss_range,
+  bare_rss_mb: rss.bare_rss_mb,
+  heap_used_mb: rss.heap_used_mb,
 };
 if (args.json) console.log(JSON.stringify(result));
 else {
   console.log(`girar fs reader: ${result.tasks} tasks, ${files} files, ${threads} threads, median of ${runs} runs${generatedIn ? ` (tree generated in ${result.generated_in_s} s)` : ''}`);
   for (const r of result.rows) console.log(`  ${r.name.padEnd(48)} baseline ${fmt(r.baseline_ms).padStart(8)}  reader ${fmt(r.reader_ms).padStart(8)}  ratio ${r.ratio} (target ${r.target})`);
   console.log(`  tasks re-read per refresh: ${result.reread_per_refresh.unchanged} unchanged, ${result.reread_per_refresh.one_percent} with 1% changed (running tasks are always re-read)`);
-  console.log(`  RSS with the tree loaded: ${result.rss_mb} MB (the process before loading: ${result.bare_rss_mb} MB; V8 heap used ${result.heap_used_mb} MB)`);
+  console.log(`  RSS with the tree loaded (a fresh process, threads stopped, after GC; median of 3): ${result.rss_mb} MB (range ${result.rss_range_mb}); with MALLOC_ARENA_MAX=2 ${result.rss_arena2_mb} MB (range ${result.rss_arena2_range_mb}) (before loading: ${result.bare_rss_mb} MB; V8 heap used ${result.heap_used_mb} MB)`);
 }
 if (!args.dir && !args.keep) rmSync(root, { recursive: true, force: true });
 else if (!args.dir) writeFileSync(join(root, 'KEPT'), 'kept by --keep\n');

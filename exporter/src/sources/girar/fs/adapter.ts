@@ -44,6 +44,9 @@ export class GirarFsAdapter implements SourceAdapter {
   async poll(signal: AbortSignal): Promise<Snapshot> {
     const t0 = performance.now();
     const stats = await this.tree.refresh(signal);
+    // The ACL lists are read here, on the poll, for the repos that have EPERM tasks: a
+    // needs_approval request then decides from what is loaded and does no I/O of its own.
+    if (this.acl) await this.acl.refresh(signal, this.epermRepos());
     const tasks: Task[] = [];
     const seen = new Set<number>();
     for (const read of this.tree.tasks()) {
@@ -89,13 +92,20 @@ export class GirarFsAdapter implements SourceAdapter {
     };
   }
 
-  /** Ids of the EPERM tasks that `girar task ls --needs-approval=<group>` would list. */
+  private epermRepos(): Set<string> {
+    const repos = new Set<string>();
+    for (const t of this.tree.tasks()) if (t.detail.state === 'EPERM') repos.add(t.detail.repo);
+    return repos;
+  }
+
+  /** Ids of the EPERM tasks that `girar task ls --needs-approval=<group>` would list (from the lists the last poll loaded). */
   async needsApproval(group: ApprovalGroup, signal: AbortSignal): Promise<ReadonlySet<string>> {
     if (!this.acl) throw new NeedsApprovalUnavailable('needs_approval needs the ACL lists: set acl.dir in this source (girar keeps them in /var/lib/girar/acl)');
-    const eperm = [...this.tree.tasks()].filter((t) => t.detail.state === 'EPERM');
-    await this.acl.refresh(signal, new Set(eperm.map((t) => t.detail.repo)));
+    if (signal.aborted) throw signal.reason;
     const out = new Set<string>();
-    for (const t of eperm) if (this.acl.needsApproval(aclInput(t), group).listed) out.add(String(t.id));
+    for (const t of this.tree.tasks()) {
+      if (t.detail.state === 'EPERM' && this.acl.needsApproval(aclInput(t), group).listed) out.add(String(t.id));
+    }
     return out;
   }
 }

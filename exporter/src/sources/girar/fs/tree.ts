@@ -60,6 +60,8 @@ export class TaskTree {
   private readonly problems = new Map<number, Problem[]>();
   private readonly totals: Record<string, number> = {};
   private lastRefreshMs: number | undefined;
+  /** Entries named like a task id that are not directories, as of the latest listing. */
+  private notDirs = new Set<number>();
   private readonly strings = new Interner();
 
   constructor(private readonly o: TaskTreeOptions) {
@@ -120,7 +122,6 @@ export class TaskTree {
   }
 
   /** Ids of the task directories in the tree; entries named like a task that are not directories are problems. */
-  private notDirs = new Set<number>();
   private async list(signal: AbortSignal): Promise<Set<number>> {
     let dirents;
     try {

@@ -108,7 +108,8 @@ export class ReaderPool {
         await new Promise<void>((r) => setImmediate(r));
       }
     } else {
-      await Promise.all(
+      // Settle every thread before returning or throwing: no batch lands after run() is done.
+      const settled = await Promise.allSettled(
         this.threads.map(async (thread) => {
           for (let i = take(); i !== undefined; i = take()) {
             results[i] = await thread.run(batches[i]!, now);
@@ -116,6 +117,8 @@ export class ReaderPool {
           }
         }),
       );
+      const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw failed.reason;
     }
     return results.flat();
   }

@@ -33,10 +33,18 @@ const fullTask: Required<Task> = {
       archs: [{ arch: 'x86_64', status: 'built', phase: 'success' }],
       approvedBy: ['maint1'],
       disapprovedBy: ['tester2'],
+      approvals: [
+        { by: 'maint1', verdict: 'approved', at: '2026-03-16T12:40:00Z', comment: 'looks fine' },
+        { by: 'tester2', verdict: 'disapproved' },
+      ],
       fields: { dir: '/gears/p/pdal.git', pkgname: 'pdal' },
     },
   ],
   url: 'https://git.altlinux.org/tasks/411555/',
+  artifacts: [
+    { name: 'pdal-2.8.0-alt1.x86_64.rpm', type: 'package', size: 123456, url: 'https://example.org/build/1/download/pdal-2.8.0-alt1.x86_64.rpm' },
+    { name: 'build.log', type: 'log' },
+  ],
   native: { taskid: 411555, nested: { list: [1, 'two', null, true] } },
   attrs: { try: 2, iter: 1, test_only: false, note: 'x' },
 };
@@ -55,12 +63,17 @@ const fullWorker: Required<Worker> = {
   queueLength: 7,
   cpuCores: 32,
   loadAverage: 12.5,
+  cpuUsageRatio: 0.75,
   memoryUsedBytes: 1024,
   memoryTotalBytes: 2048,
   diskUsedBytes: 10,
   diskTotalBytes: 20,
   currentTask: '42',
+  version: '2026-06-30',
+  health: 'warning',
   lastSeen: '2026-03-16T12:00:00Z',
+  lastError: { message: 'GET /health answered HTTP 500', at: '2026-03-16T11:59:30Z' },
+  labels: { site: 'lab-a' },
   url: 'https://power.example/',
   native: { any: 'thing' },
 };
@@ -100,9 +113,9 @@ describe('response schemas cover the model', () => {
     expect(res.json()).toEqual(fullTask);
   });
 
-  it('task list returns every field but native, plus matches', async () => {
+  it('task list returns every field but native and artifacts, plus matches', async () => {
     const res = await t.app.inject({ url: '/api/v1/tasks?q=pdal' });
-    const { native: _native, ...listed } = fullTask;
+    const { native: _native, artifacts: _artifacts, ...listed } = fullTask;
     expect(res.json<{ items: unknown[] }>().items).toEqual([{ ...listed, matches: ['100/dir:pdal', '100/pkgname:pdal', 'message:pdal'] }]);
   });
 

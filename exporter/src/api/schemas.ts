@@ -34,6 +34,17 @@ export const SubtaskSchema = Type.Object({
   archs: Type.Array(ArchResultSchema),
   approvedBy: Type.Optional(Type.Array(Type.String())),
   disapprovedBy: Type.Optional(Type.Array(Type.String())),
+  approvals: Type.Optional(
+    Type.Array(
+      Type.Object({
+        by: Type.String(),
+        verdict: Type.Union([Type.Literal('approved'), Type.Literal('disapproved')]),
+        at: Type.Optional(Time('When it was stamped')),
+        comment: Type.Optional(Type.String()),
+      }),
+      { description: 'Approvals and disapprovals with their time and comment (girar acl/)' },
+    ),
+  ),
   fields: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Upstream subtask attributes that are searched (girar: dir, tag_name, pkgname, userid, srpm)' })),
 });
 
@@ -62,8 +73,16 @@ export const TaskSummarySchema = Type.Object({
   matches: Type.Optional(Type.Array(Type.String(), { description: 'With q: where each term matched, e.g. repo:p11, 100/pkgname:lib' })),
 });
 
+export const ArtifactSchema = Type.Object({
+  name: Type.String(),
+  type: Type.String({ description: 'package, log, ...' }),
+  size: Type.Optional(Type.Number({ description: 'Bytes' })),
+  url: Type.Optional(Type.String({ description: 'Download URL on the upstream' })),
+});
+
 export const TaskDetailSchema = Type.Object({
   ...taskProps,
+  artifacts: Type.Optional(Type.Array(ArtifactSchema, { description: 'Files the task produced (APB: packages and logs), with upstream download URLs' })),
   native: Type.Unknown({ description: 'The upstream record exactly as the upstream serves it (girar: girar task show --json)' }),
 });
 
@@ -80,13 +99,18 @@ export const WorkerSchema = Type.Object({
   load: Type.Optional(Type.Number({ description: 'Builds it runs now' })),
   queueLength: Type.Optional(Type.Number()),
   cpuCores: Type.Optional(Type.Number()),
-  loadAverage: Type.Optional(Type.Number()),
+  loadAverage: Type.Optional(Type.Number({ description: 'One-minute load average' })),
+  cpuUsageRatio: Type.Optional(Type.Number({ description: 'Share of CPU time in use, 0..1' })),
   memoryUsedBytes: Type.Optional(Type.Number()),
   memoryTotalBytes: Type.Optional(Type.Number()),
   diskUsedBytes: Type.Optional(Type.Number()),
   diskTotalBytes: Type.Optional(Type.Number()),
   currentTask: Type.Optional(Type.String()),
-  lastSeen: Type.Optional(Time('Last seen')),
+  version: Type.Optional(Type.String()),
+  health: Type.Optional(Type.String({ description: 'Upstream health word (APB: healthy, warning, degraded)' })),
+  lastSeen: Type.Optional(Time('Last time the worker answered')),
+  lastError: Type.Optional(Type.Object({ message: Type.String(), at: Time('When it happened') }, { description: 'Why the worker is down or stale' })),
+  labels: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Labels from the exporter config' })),
   url: Type.Optional(Type.String()),
 });
 
@@ -107,6 +131,14 @@ export const JobSchema = Type.Object({
   url: Type.Optional(Type.String()),
 });
 
+const ErrorInfo = () =>
+  Type.Object({
+    code: Type.String({ description: 'network, timeout, http, payload, too_large, internal' }),
+    message: Type.String(),
+    at: Time('When it happened'),
+    status: Type.Optional(Type.Integer({ description: 'HTTP status the upstream answered' })),
+  });
+
 export const SourceSchema = Type.Object({
   name: Type.String(),
   kind: Type.String(),
@@ -116,14 +148,7 @@ export const SourceSchema = Type.Object({
   last_success: Nullable(Time('Latest successful poll')),
   last_poll_duration_seconds: Nullable(Type.Number()),
   consecutive_failures: Type.Integer(),
-  last_error: Nullable(
-    Type.Object({
-      code: Type.String({ description: 'network, timeout, http, payload, too_large, internal' }),
-      message: Type.String(),
-      at: Time('When it happened'),
-      status: Type.Optional(Type.Integer({ description: 'HTTP status the upstream answered' })),
-    }),
-  ),
+  last_error: Nullable(ErrorInfo()),
   next_poll: Nullable(Time('Next poll due')),
   stream_connected: Type.Optional(Type.Boolean({ description: 'Upstream event stream connected (sources that have one)' })),
   upstream: Type.Object({
@@ -142,6 +167,20 @@ export const SourceSchema = Type.Object({
         ),
       },
       { description: 'Upstream records the source had to skip or keep at their last good version (only sources that check records one by one, e.g. girar fs)' },
+    ),
+  ),
+  endpoints: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String({ description: 'Worker id of a server, or farm' }),
+        role: Type.String({ description: 'server or farm (APB)' }),
+        url: Type.String({ description: 'Base URL, credentials removed' }),
+        up: Type.Boolean({ description: 'Its latest request succeeded' }),
+        last_success: Nullable(Time('Its latest success')),
+        consecutive_failures: Type.Integer(),
+        last_error: Nullable(ErrorInfo()),
+      }),
+      { description: 'Sources that poll several upstream endpoints (APB): the health of each; the source is up while any answers' },
     ),
   ),
   counts: Type.Object({ tasks: Type.Integer(), workers: Type.Integer(), jobs: Type.Integer() }),

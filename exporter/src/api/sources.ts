@@ -1,6 +1,6 @@
 /** `GET /api/v1/sources`: health, last error and record counts of every configured source. */
 import { Type, type Static } from '@sinclair/typebox';
-import type { SourceHealth } from '../sources/health.js';
+import type { SourceErrorInfo, SourceHealth } from '../sources/health.js';
 import type { Store } from '../store/store.js';
 import { isoUtc } from '../util/clock.js';
 import type { ApiDeps, ApiInstance } from './deps.js';
@@ -21,14 +21,7 @@ export function sourceView(h: SourceHealth, store: Store): SourceView {
     last_success: iso(h.lastSuccessAt),
     last_poll_duration_seconds: h.lastPollDurationSeconds ?? null,
     consecutive_failures: h.consecutiveFailures,
-    last_error: h.lastError
-      ? {
-          code: h.lastError.code,
-          message: h.lastError.message,
-          at: isoUtc(h.lastError.at),
-          ...(h.lastError.status !== undefined ? { status: h.lastError.status } : {}),
-        }
-      : null,
+    last_error: errorView(h.lastError),
     next_poll: iso(h.nextPollAt),
     ...(h.streamConnected !== undefined ? { stream_connected: h.streamConnected } : {}),
     upstream: {
@@ -37,8 +30,26 @@ export function sourceView(h: SourceHealth, store: Store): SourceView {
     },
     polls: { ok: h.polls.ok, failed: h.polls.failed },
     ...(h.problems ? { problems: h.problems } : {}),
+    ...(h.endpoints
+      ? {
+          endpoints: h.endpoints.map((e) => ({
+            name: e.name,
+            role: e.role,
+            url: e.url,
+            up: e.up,
+            last_success: iso(e.lastSuccessAt),
+            consecutive_failures: e.consecutiveFailures,
+            last_error: errorView(e.lastError),
+          })),
+        }
+      : {}),
     counts: { tasks: store.sourceTaskCount(h.name), workers: store.listWorkers(h.name).length, jobs: store.listJobs(h.name).length },
   };
+}
+
+function errorView(e: SourceErrorInfo | undefined): SourceView['last_error'] {
+  if (!e) return null;
+  return { code: e.code, message: e.message, at: isoUtc(e.at), ...(e.status !== undefined ? { status: e.status } : {}) };
 }
 
 /** Names of every source the exporter knows: configured ones and any still held in the store. */

@@ -2,7 +2,7 @@
  * Generic task families: current counts per group (read from the store's groups at scrape),
  * and counters/histograms fed by the task changes the store observes.
  */
-import { TERMINAL_PHASES, type Phase } from '../model/task.js';
+import { TERMINAL_PHASES, type Phase, type Task } from '../model/task.js';
 import type { Store, TaskChange } from '../store/store.js';
 import type { LabelGuard } from './label-guard.js';
 import { makeGauge, SourceCounter, SourceHistogram, type FamilyContext, type SourceSeries } from './factory.js';
@@ -49,8 +49,9 @@ export class TaskMetrics {
     this.queueWait = new SourceHistogram(ctx, 'taskQueueWait', series);
   }
 
-  /** Count what one observed change says; first sightings and removals count nothing. */
-  onTask({ event, prev, next, runStarted }: TaskChange): void {
+  /** Count what one observed change says; removals, and first sightings of tasks not known to be new, count nothing. */
+  onTask({ event, prev, next, runStarted, fresh }: TaskChange): void {
+    if (event.type === 'task_new' && fresh && next) return this.onFresh(next);
     if (event.type !== 'task_updated' || !prev || !next) return;
     const { source, kind } = next;
     const repo = this.repo(source, next.repo ?? '');
@@ -64,6 +65,21 @@ export class TaskMetrics {
     }
     if (runStarted && prev.phase === 'queued') {
       const seconds = secondsBetween(prev.stateSince, next.stateSince ?? event.at);
+      if (seconds !== undefined) this.queueWait.observe({ source, kind, repo }, seconds);
+    }
+  }
+
+  /** A task the upstream created since the previous poll, seen for the first time: count what already happened to it. */
+  private onFresh(next: Task): void {
+    const { source, kind } = next;
+    const repo = this.repo(source, next.repo ?? '');
+    if (TERMINAL_PHASES.has(next.phase)) {
+      this.finished.inc({ source, kind, repo, phase: next.phase });
+      const seconds = secondsBetween(next.started, next.finished);
+      if (seconds !== undefined) this.duration.observe({ source, kind, repo, phase: next.phase }, seconds);
+    }
+    if (next.started !== undefined) {
+      const seconds = secondsBetween(next.created, next.started);
       if (seconds !== undefined) this.queueWait.observe({ source, kind, repo }, seconds);
     }
   }

@@ -49,6 +49,16 @@ export interface Subtask {
   fields?: Record<string, string>;
 }
 
+/** A file a task produced (a package, a log), with where to download it from the upstream. */
+export interface Artifact {
+  name: string;
+  /** `package`, `log`, or another upstream word. */
+  type: string;
+  size?: number;
+  /** Absolute download URL on the upstream. */
+  url?: string;
+}
+
 /** One unit of submitted work: girar task, Koji task, APB build, Cuirass build or evaluation, karajo run. */
 export interface Task {
   /** Configured source instance name (e.g. `alt`, `demo-girar`). */
@@ -76,6 +86,8 @@ export interface Task {
   subtasks: Subtask[];
   /** Link to the task's upstream page. */
   url?: string;
+  /** Files the task produced, where the upstream lists them (APB: packages and logs). */
+  artifacts?: Artifact[];
   /** The upstream record exactly as the upstream serves it (girar: `girar task show --json`). */
   native?: unknown;
   /** Small, kind-specific attributes worth filtering on (e.g. girar `try`, `iter`, `test_only`). */

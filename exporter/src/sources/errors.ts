@@ -2,6 +2,8 @@
  * Typed upstream failures. Each message says what happened and what to check;
  * none ever includes credentials (URLs are passed through `redactUrl`).
  */
+import type { PollResult } from './source.js';
+
 /** `canceled`: the exporter stopped the request on purpose (optional work past its time budget). */
 export type SourceErrorCode = 'network' | 'timeout' | 'canceled' | 'http' | 'payload' | 'too_large' | 'config';
 
@@ -33,6 +35,20 @@ export class UpstreamPayloadError extends SourceError {
   constructor(url: string, problem: string) {
     super('payload', `GET ${url} returned a payload buildscope cannot use: ${problem}`);
     this.name = 'UpstreamPayloadError';
+  }
+}
+
+/**
+ * A poll that failed as a whole but still learned something worth keeping (APB: every server is
+ * unreachable, so every worker is now down): the runner applies `result`, then records the failure.
+ */
+export class PartialPollError extends SourceError {
+  constructor(
+    cause: SourceError,
+    readonly result: PollResult,
+  ) {
+    super(cause.code, cause.message, { cause });
+    this.name = 'PartialPollError';
   }
 }
 

@@ -32,6 +32,27 @@ export interface SourceHealth {
   polls: { ok: number; failed: number };
   /** Records the source had to skip or keep at a previous version (sources that report it). */
   problems?: SourceProblems;
+  /** The upstream endpoints one source polls, each with its own health (APB: the farm and each server). */
+  endpoints?: EndpointHealth[];
+}
+
+/**
+ * One upstream endpoint of a source that polls several (APB: each build server and the farm).
+ * A source whose endpoints fail one by one stays up; it is down only when none answered.
+ */
+export interface EndpointHealth {
+  /** Worker id for a server, `farm` for the farm. */
+  name: string;
+  role: string;
+  /** Base URL with credentials removed. */
+  url: string;
+  /** True when the endpoint's latest request succeeded. */
+  up: boolean;
+  /** Epoch ms of its latest success. */
+  lastSuccessAt?: number;
+  /** Its latest error, kept after recovery. */
+  lastError?: SourceErrorInfo;
+  consecutiveFailures: number;
 }
 
 /** Unusable upstream records, by reason (e.g. girar `fs`: `mid_write`, `too_large`). */

@@ -4,7 +4,7 @@ import { Store } from '../store/store.js';
 import { girarTask } from '../test-support/tasks.js';
 import { systemClock } from '../util/clock.js';
 import { waitUntil } from '../util/wait-until.js';
-import { SourceError, UpstreamHttpError } from './errors.js';
+import { PartialPollError, SourceError, UpstreamHttpError } from './errors.js';
 import { pollDelayMs, SourceRunner } from './runner.js';
 import type { Delta, PollResult, RefreshHint, SourceAdapter, StreamSink } from './source.js';
 
@@ -20,6 +20,7 @@ class ScriptedAdapter implements SourceAdapter {
   connectOnOpen = true;
   streamEnd: (() => void) | undefined;
   streamConnects = 0;
+  endpoints: SourceAdapter['endpoints'];
   async poll(signal: AbortSignal): Promise<PollResult> {
     this.polls += 1;
     const next = this.answers.shift();
@@ -76,6 +77,22 @@ describe('SourceRunner', () => {
     expect(r.health.lastError?.message).toContain('HTTP 503');
     expect(store.getTask('alt', '1')?.state).toBe('BUILDING');
     expect(polls).toEqual([true, false]);
+  });
+
+  it('applies what a partly failed poll learned, then records the failure', async () => {
+    const store = new Store();
+    const adapter = new ScriptedAdapter();
+    const worker = { source: 'alt', kind: 'girar', id: 'w1', name: 'w1', up: false, archs: [] };
+    adapter.answers.push(async () => {
+      throw new PartialPollError(new SourceError('network', 'no endpoint answered'), { type: 'snapshot', tasks: [girarTask({ id: '7', state: 'DONE' })], workers: [worker] });
+    });
+    adapter.endpoints = () => [{ name: 'w1', role: 'server', url: 'http://w1:8000', up: false, consecutiveFailures: 1 }];
+    const { r, polls } = runner(adapter, store);
+    await r.pollOnce();
+    expect(r.health).toMatchObject({ up: false, lastError: { code: 'network', message: 'no endpoint answered' }, endpoints: [{ name: 'w1', up: false }] });
+    expect(store.listWorkers('alt')).toEqual([worker]);
+    expect(store.getTask('alt', '7')?.state).toBe('DONE');
+    expect(polls).toEqual([false]);
   });
 
   it('turns a poll that outlives its deadline into a timeout error', async () => {

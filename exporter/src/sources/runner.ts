@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import { Cancelled, deadline } from '../util/deadline.js';
-import { SourceError, UpstreamHttpError, errorMessage } from './errors.js';
+import { PartialPollError, SourceError, UpstreamHttpError, errorMessage } from './errors.js';
 import type { PollObserver, SourceErrorInfo, SourceHealth } from './health.js';
 import type { PollResult, RefreshHint, SourceAdapter, StreamSink } from './source.js';
 
@@ -77,7 +77,7 @@ export class SourceRunner {
   }
 
   get health(): SourceHealth {
-    return { ...this.state, polls: { ...this.state.polls } };
+    return { ...this.state, polls: { ...this.state.polls }, ...(this.state.endpoints ? { endpoints: this.state.endpoints.map((e) => ({ ...e })) } : {}) };
   }
 
   start(): void {
@@ -150,6 +150,7 @@ export class SourceRunner {
       this.o.store.apply(this.o.name, this.o.kind, result);
     } catch (err) {
       if (this.stop$.signal.aborted) return;
+      if (err instanceof PartialPollError) this.o.store.apply(this.o.name, this.o.kind, err.result);
       failure = signal.aborted && !(err instanceof SourceError) ? new SourceError('timeout', `poll did not finish within ${this.o.timeoutSeconds}s; raise the source's timeout if the upstream is just slow`, { cause: err }) : err;
     } finally {
       clear();
@@ -159,6 +160,8 @@ export class SourceRunner {
     this.state.lastPollDurationSeconds = seconds;
     this.o.observer?.pollFinished(this.o.name, this.o.kind, seconds, failure === undefined);
     this.recordProblems();
+    const endpoints = this.o.adapter.endpoints?.();
+    if (endpoints) this.state.endpoints = endpoints;
     if (failure === undefined) {
       if (!this.state.up && this.state.polls.failed > 0) this.o.log.info({ after_failures: this.state.consecutiveFailures }, 'source recovered');
       this.state.up = true;
@@ -309,7 +312,8 @@ export function pollDelayMs(o: { intervalSeconds: number; failures: number; retr
   return Math.max(10, Math.round(seconds * 1000 * jitter));
 }
 
-function toErrorInfo(err: unknown, at: number): SourceErrorInfo {
+/** An error as source or endpoint health keeps it. */
+export function toErrorInfo(err: unknown, at: number): SourceErrorInfo {
   if (err instanceof UpstreamHttpError) return { code: err.code, message: err.message, at, status: err.status };
   if (err instanceof SourceError) return { code: err.code, message: err.message, at };
   return { code: 'internal', message: `internal error (a bug; please report it): ${errorMessage(err)}`, at };

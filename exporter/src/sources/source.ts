@@ -10,7 +10,7 @@ import type { Job } from '../model/job.js';
 import type { Clock } from '../util/clock.js';
 import type { UpstreamHttp } from './http.js';
 import type { TaskotekaCompatBackend } from './girar/compat-backend.js';
-import type { SourceProblems } from './health.js';
+import type { EndpointHealth, SourceProblems } from './health.js';
 
 /** What the upstream says about itself, exported as source health. */
 export interface UpstreamInfo {
@@ -33,6 +33,14 @@ export interface Snapshot {
   /** Omitted = this source has no workers (the store keeps none for it). */
   workers?: Worker[];
   jobs?: Job[];
+  /**
+   * Tasks the upstream created since the source's previous successful poll: ids it never listed
+   * before, known to be new (not merely first seen by this exporter). A first sighting of one of
+   * them already finished counts as a completion (`buildfarm_tasks_finished_total`, duration), and
+   * one already running as a run start (queue wait from `created` to `started`). Without it only
+   * changes seen between two polls are counted, so builds shorter than the poll interval are missed.
+   */
+  newTaskIds?: readonly string[];
   upstream?: UpstreamInfo;
 }
 
@@ -45,6 +53,8 @@ export interface Delta {
   removedWorkerIds?: string[];
   jobs?: Job[];
   removedJobIds?: string[];
+  /** As in Snapshot. */
+  newTaskIds?: readonly string[];
   upstream?: UpstreamInfo;
 }
 
@@ -92,6 +102,8 @@ export interface SourceAdapter {
   close?(): Promise<void>;
   /** Records the adapter skipped or kept at a previous version; read by the runner after each poll. */
   problems?(): SourceProblems;
+  /** Health of each upstream endpoint, for sources that poll several; read by the runner after each poll. */
+  endpoints?(): EndpointHealth[];
   /** girar only: what the taskoteka-compatible API needs beyond the store (see girar/compat-backend.ts). */
   taskotekaCompat?: TaskotekaCompatBackend;
 }

@@ -23,6 +23,8 @@ export interface TaskChange {
   next?: Task;
   /** The change started a run (see Lifecycle); only such changes have a queue wait. */
   runStarted?: boolean;
+  /** A first sighting of a task the source says the upstream created since its previous poll (see Snapshot.newTaskIds). */
+  fresh?: boolean;
 }
 
 export interface RecordChange<T> {
@@ -117,10 +119,11 @@ export class Store {
         }
       }
     }
+    const fresh = result.newTaskIds && result.newTaskIds.length > 0 ? new Set(result.newTaskIds) : undefined;
     for (const task of result.tasks ?? []) {
       const key = taskKey(source, task.id);
       seen.add(key);
-      const change = this.upsertTask(key, task, when);
+      const change = this.upsertTask(key, task, when, fresh?.has(task.id) ?? false);
       if (change) produced.push(change);
     }
     let removed: string[];
@@ -222,7 +225,7 @@ export class Store {
     };
   }
 
-  private upsertTask(key: string, incoming: Task, when: string): ChangeEvent | undefined {
+  private upsertTask(key: string, incoming: Task, when: string, fresh: boolean): ChangeEvent | undefined {
     const prevEntry = this.entries.get(key);
     const prev = prevEntry?.task;
     if (prevEntry && prevEntry.incoming === incoming) return undefined;
@@ -250,7 +253,8 @@ export class Store {
     this.index.add(key, next);
     this.group(key, next);
     const event = this.emit(prev ? 'task_updated' : 'task_new', next, prev, when);
-    for (const l of this.listeners) l.task?.({ event, prev, next, runStarted });
+    const change: TaskChange = { event, prev, next, runStarted, ...(fresh && !prev ? { fresh: true } : {}) };
+    for (const l of this.listeners) l.task?.(change);
     return event;
   }
 

@@ -4,6 +4,7 @@
  * fields; known keys of the wrong type are rejected. `state` is any string: girar has FAILURE,
  * which the README omits, and a future state must not break ingestion.
  */
+export { describeInvalid } from '../validate.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 
@@ -126,19 +127,6 @@ export const checkSseReconnect = TypeCompiler.Compile(sseReconnectSchema);
  * The first validation problem as `<json path>: expected <what>, got <value>`,
  * e.g. `/3/try: expected integer, got "2"`; undefined when the value is valid.
  */
-export function describeInvalid<T extends TSchema>(check: TypeCheck<T>, value: unknown): string | undefined {
-  const first = check.Errors(value).First();
-  if (!first) return undefined;
-  const path = first.path || '/';
-  if (first.value === undefined) return `${path}: required key is missing`;
-  return `${path}: expected ${first.message.replace(/^Expected /, '')}, got ${preview(first.value)}`;
-}
-
-function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
-  return text.length > 80 ? `${text.slice(0, 80)}...` : text;
-}
-
 /** The login in an approver entry: a plain string, or the first login-like key of an object. */
 export function approverLogin(entry: Static<typeof approverSchema>): string | undefined {
   if (typeof entry === 'string') return entry;

@@ -17,6 +17,8 @@ describe('metric definitions', () => {
     expect(name.endsWith('_timestamp_seconds'), 'times are _timestamp_seconds').toBe(def.unit === 'timestamp_seconds');
     expect(name.endsWith('_seconds') && !name.endsWith('_timestamp_seconds'), 'durations end in _seconds').toBe(def.unit === 'seconds');
     expect(name.endsWith('_info'), 'info gauges end in _info').toBe(def.unit === 'info');
+    expect(name.endsWith('_bytes'), 'sizes end in _bytes').toBe(def.unit === 'bytes');
+    expect(name.endsWith('_ratio'), 'ratios end in _ratio').toBe(def.unit === 'ratio');
     if (def.type === 'histogram') {
       expect(def.unit).toBe('seconds');
       expect(def.buckets?.length).toBeGreaterThan(3);

@@ -15,8 +15,8 @@ export const DEFAULT_REFRESH_SECONDS = 30;
 
 export type MetricType = 'gauge' | 'counter' | 'histogram';
 
-/** `count` = a number of things or events; `boolean` = 0 or 1; `info` = always 1, the labels carry the data. */
-export type MetricUnit = 'seconds' | 'timestamp_seconds' | 'count' | 'boolean' | 'info';
+/** `count` = a number of things or events; `boolean` = 0 or 1; `info` = always 1, the labels carry the data; `ratio` = 0..1. */
+export type MetricUnit = 'seconds' | 'timestamp_seconds' | 'bytes' | 'ratio' | 'count' | 'boolean' | 'info';
 
 /**
  * How the value changes:
@@ -73,9 +73,9 @@ export const METRICS = {
     type: 'counter',
     unit: 'count',
     labels: ['source', 'kind', 'repo', 'phase'],
-    help: 'Tasks seen moving from an unfinished phase to success, failed or canceled; tasks first seen already finished are not counted.',
+    help: 'Tasks seen moving from an unfinished phase to success, failed or canceled, and tasks first seen already finished that the source knows are new since its previous poll (APB); other tasks first seen already finished are not counted.',
     updated: 'transition',
-    note: 'A task that is re-run after it finished (e.g. girar FAILED -> AWAITING -> ... -> DONE) counts again when it finishes again.',
+    note: 'A task that is re-run after it finished (e.g. girar FAILED -> AWAITING -> ... -> DONE) counts again when it finishes again. Sources that can tell a task created since their previous poll from one that was only never seen (APB: a build id that was not in the previous listing of a server or farm that had been listed before) count it even when it started and finished between two polls; their durations are then observed from the upstream start and end times.',
   },
   taskDuration: {
     name: 'buildfarm_task_duration_seconds',
@@ -85,7 +85,7 @@ export const METRICS = {
     help: 'Time from the start of a run to its end, for tasks seen finishing (girar: from entering BUILDING to DONE, TESTED, SWEPT, FAILED or FAILURE, waits for approval and commit included).',
     updated: 'transition',
     buckets: TASK_DURATION_BUCKETS,
-    note: 'A run starts when the task enters one of its kind\'s run-start states (girar: BUILDING; a PENDING -> COMMITTING step does not restart it), or for kinds without them the running phase; leaving a terminal state for more work (girar: TESTED -> PENDING) starts a new run. Start is the upstream start time, else the poll or event that first saw it; a task whose start the exporter did not see (it was already running when first seen, and the upstream does not say) is not observed. Precision is one poll interval unless the upstream reports the times.',
+    note: 'A run starts when the task enters one of its kind\'s run-start states (girar: BUILDING; a PENDING -> COMMITTING step does not restart it), or for kinds without them the running phase; leaving a terminal state for more work (girar: TESTED -> PENDING) starts a new run. Start is the upstream start time, else the poll or event that first saw it; a task whose start the exporter did not see (it was already running when first seen, and the upstream does not say) is not observed. Precision is one poll interval unless the upstream reports the times (APB reports both).',
   },
   taskQueueWait: {
     name: 'buildfarm_task_queue_wait_seconds',
@@ -95,7 +95,7 @@ export const METRICS = {
     help: 'Time tasks spent queued before their run started (girar: AWAITING -> BUILDING; the commit queue PENDING -> COMMITTING is not counted).',
     updated: 'transition',
     buckets: TASK_DURATION_BUCKETS,
-    note: 'Measured from when the task entered its last queued state (upstream time when known, else the poll that first saw it there; for girar the AWAITING time, not the NEW time) to the poll that saw it running.',
+    note: 'Measured from when the task entered its last queued state (upstream time when known, else the poll that first saw it there; for girar the AWAITING time, not the NEW time) to the poll that saw it running. For a task first seen already running or finished that the source knows is new (APB), from its upstream creation time to its upstream start time.',
   },
   girarArchBuilds: {
     name: 'buildfarm_girar_subtask_arch_builds',
@@ -122,6 +122,129 @@ export const METRICS = {
     help: 'Workers (builders, hosts) held now, by state: busy, idle or down.',
     updated: 'poll',
     note: 'For a source with workers, all three states are present (0 included), so `== 0` and `> 0` alerts work.',
+  },
+  workerUp: {
+    name: 'buildfarm_worker_up',
+    type: 'gauge',
+    unit: 'boolean',
+    labels: ['source', 'kind', 'worker'],
+    help: '1 when the worker (build server, host) answered or was reported alive at the latest poll, else 0.',
+    updated: 'poll',
+    note: 'APB: a server polled directly is up when its `GET /` answered within the source\'s `server_timeout`; a server known only through the farm is up when the farm lists it `online`. A down worker keeps its last known resources in the API, with `lastError` saying why.',
+  },
+  workerArchInfo: {
+    name: 'buildfarm_worker_arch_info',
+    type: 'gauge',
+    unit: 'info',
+    labels: ['source', 'kind', 'worker', 'arch'],
+    help: 'Always 1; one series per architecture the worker builds for, to join worker families by arch.',
+    updated: 'poll',
+    note: 'E.g. running builds per arch: `sum by (source, arch) (buildfarm_worker_running_tasks * on (source, kind, worker) group_left (arch) buildfarm_worker_arch_info)`.',
+  },
+  workerCapacity: {
+    name: 'buildfarm_worker_capacity',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind', 'worker'],
+    help: 'Tasks the worker runs at once at most (APB: max_concurrent_builds); absent when the upstream does not say.',
+    updated: 'poll',
+  },
+  workerRunningTasks: {
+    name: 'buildfarm_worker_running_tasks',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind', 'worker'],
+    help: 'Tasks the worker runs now (APB: current_builds_count).',
+    updated: 'poll',
+  },
+  workerQueuedTasks: {
+    name: 'buildfarm_worker_queued_tasks',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind', 'worker'],
+    help: 'Tasks queued on the worker itself, waiting for a free slot (APB: queued_builds).',
+    updated: 'poll',
+  },
+  workerCpuCores: {
+    name: 'buildfarm_worker_cpu_cores',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind', 'worker'],
+    help: 'CPU cores of the worker host.',
+    updated: 'poll',
+  },
+  workerLoad1: {
+    name: 'buildfarm_worker_load1',
+    type: 'gauge',
+    unit: 'count',
+    labels: ['source', 'kind', 'worker'],
+    help: 'One-minute load average of the worker host; compare with buildfarm_worker_cpu_cores.',
+    updated: 'poll',
+  },
+  workerCpuUsage: {
+    name: 'buildfarm_worker_cpu_usage_ratio',
+    type: 'gauge',
+    unit: 'ratio',
+    labels: ['source', 'kind', 'worker'],
+    help: 'Share of the worker host\'s CPU time in use (0 to 1), as the upstream sampled it.',
+    updated: 'poll',
+  },
+  workerMemoryUsed: {
+    name: 'buildfarm_worker_memory_used_bytes',
+    type: 'gauge',
+    unit: 'bytes',
+    labels: ['source', 'kind', 'worker'],
+    help: 'Memory in use on the worker host.',
+    updated: 'poll',
+  },
+  workerMemoryTotal: {
+    name: 'buildfarm_worker_memory_total_bytes',
+    type: 'gauge',
+    unit: 'bytes',
+    labels: ['source', 'kind', 'worker'],
+    help: 'Memory of the worker host.',
+    updated: 'poll',
+  },
+  workerDiskUsed: {
+    name: 'buildfarm_worker_disk_used_bytes',
+    type: 'gauge',
+    unit: 'bytes',
+    labels: ['source', 'kind', 'worker'],
+    help: 'Disk space in use on the worker host (APB: the root file system).',
+    updated: 'poll',
+  },
+  workerDiskTotal: {
+    name: 'buildfarm_worker_disk_total_bytes',
+    type: 'gauge',
+    unit: 'bytes',
+    labels: ['source', 'kind', 'worker'],
+    help: 'Disk space of the worker host (APB: the root file system).',
+    updated: 'poll',
+  },
+  workerLastSeen: {
+    name: 'buildfarm_worker_last_seen_timestamp_seconds',
+    type: 'gauge',
+    unit: 'timestamp_seconds',
+    labels: ['source', 'kind', 'worker'],
+    help: 'When the worker last answered, or when the upstream that reports it last heard from it (APB farm: its cached_at); absent before that.',
+    updated: 'poll',
+  },
+  apbServerHealth: {
+    name: 'buildfarm_apb_server_health',
+    type: 'gauge',
+    unit: 'boolean',
+    labels: ['source', 'worker', 'status'],
+    help: '1 for the status an APB server reported at its latest GET /health (healthy, warning or degraded), 0 for the other two; absent while its health is unknown.',
+    updated: 'poll',
+    note: 'APB says `degraded` when a check errored or its own answer took over 5 s, which happens while `GET /` blocks its single event loop; alert on it only when it lasts.',
+  },
+  apbFarmUp: {
+    name: 'buildfarm_apb_farm_up',
+    type: 'gauge',
+    unit: 'boolean',
+    labels: ['source'],
+    help: '1 when the APB farm answered GET /farm at the latest poll, else 0; only for sources with a farm.',
+    updated: 'poll',
   },
   jobs: {
     name: 'buildfarm_jobs',

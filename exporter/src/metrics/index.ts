@@ -15,6 +15,7 @@ import { registerRecordMetrics } from './record-metrics.js';
 import { registerSelfMetrics } from './self-metrics.js';
 import { SourceMetrics } from './source-metrics.js';
 import { TaskMetrics } from './task-metrics.js';
+import { registerWorkerMetrics } from './worker-metrics.js';
 
 export { metricsRoute } from './route.js';
 export { METRICS, METRIC_DEFINITIONS, type MetricDefinition } from './definitions.js';
@@ -67,6 +68,7 @@ export class ExporterMetrics implements PollObserver {
     this.tasks = new TaskMetrics(ctx, deps.store, this.series, this.labels);
     this.girar = new GirarMetrics(ctx, deps.store, this.series, this.labels);
     registerRecordMetrics(ctx, deps.store);
+    registerWorkerMetrics(ctx, deps.store, deps.health, this.labels);
     this.sources = new SourceMetrics(ctx, deps.health, this.series, this.labels);
     this.collectErrors = registerSelfMetrics(ctx, { store: deps.store, version: deps.version, sseClients: deps.sseClients, lastSeries: () => this.lastSeries });
     if (deps.processMetrics !== false) {

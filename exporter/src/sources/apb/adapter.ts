@@ -1,0 +1,125 @@
+/**
+ * The `apb` adapter: build servers polled directly and/or the farm, each refreshed on its own
+ * (see endpoint.ts), merged into one snapshot per poll. A poll waits for the endpoints at most
+ * `wait`; the source is up while any endpoint answers, and down (with every worker marked down)
+ * only when none does.
+ */
+import type { Task } from '../../model/task.js';
+import type { Worker } from '../../model/worker.js';
+import { parseDuration } from '../../util/duration.js';
+import { PartialPollError, SourceError } from '../errors.js';
+import type { EndpointHealth, SourceProblems } from '../health.js';
+import type { Snapshot, SourceContext } from '../source.js';
+import type { ApbConfig } from './config.js';
+import type { Endpoint } from './endpoint.js';
+import { FarmPoller } from './farm.js';
+import { buildTask, type BuildSighting } from './normalize.js';
+import { ServerPoller } from './servers.js';
+
+/** Why a listed entry was left out, as `buildfarm_source_skipped_records{reason}` says it. */
+const BAD_ENTRY = 'bad_value';
+
+export class ApbAdapter {
+  private readonly closed = new AbortController();
+  private readonly servers: ServerPoller[];
+  private readonly farm: FarmPoller | undefined;
+  private readonly waitMs: number;
+  private held = new Set<string>();
+  private readonly problemKeys = new Set<string>();
+  private problemsTotal = 0;
+
+  constructor(
+    config: ApbConfig,
+    private readonly ctx: SourceContext,
+  ) {
+    const timeoutMs = (parseDuration(config.server_timeout) ?? 10) * 1000;
+    this.waitMs = (parseDuration(config.wait) ?? 3) * 1000;
+    const pollerCtx = { source: ctx.name, http: ctx.http, clock: ctx.clock, closed: this.closed.signal, timeoutMs };
+    this.servers = config.servers.map((s) => new ServerPoller(s, config, pollerCtx));
+    this.farm = config.farm ? new FarmPoller(config.farm, config, pollerCtx, this.servers) : undefined;
+  }
+
+  private get endpointList(): Endpoint[] {
+    return [...this.servers.map((s) => s.endpoint), ...(this.farm ? [this.farm.endpoint] : [])];
+  }
+
+  async poll(signal: AbortSignal): Promise<Snapshot> {
+    const endpoints = this.endpointList;
+    await waitAtMost(Promise.all(endpoints.map((e) => e.refresh())), this.waitMs, signal);
+    if (!endpoints.some((e) => e.known)) {
+      throw new SourceError('timeout', `no APB endpoint has answered yet within wait (${this.waitMs / 1000}s); their requests continue in the background, up to server_timeout`);
+    }
+    const snapshot = this.snapshot();
+    if (endpoints.every((e) => e.known && !e.isReachable)) {
+      const reasons = endpoints.map((e) => `${e.name}: ${e.latestError?.message ?? 'no answer'}`).join('; ');
+      throw new PartialPollError(new SourceError('network', `no APB endpoint answered (${reasons})`), snapshot);
+    }
+    return snapshot;
+  }
+
+  problems(): SourceProblems {
+    const current = new Set<string>();
+    const examples: SourceProblems['examples'] = [];
+    for (const e of this.endpointList) {
+      for (const r of e.rejected) {
+        const key = `${e.name}\u0000${r.id ?? `#${r.index}`}\u0000${r.message}`;
+        current.add(key);
+        if (!this.problemKeys.has(key)) this.problemsTotal += 1;
+        if (examples.length < 10) examples.push({ id: r.id ?? `${e.name} entry ${r.index}`, reason: BAD_ENTRY, message: `${e.name}: ${r.message}` });
+      }
+    }
+    this.problemKeys.clear();
+    for (const k of current) this.problemKeys.add(k);
+    return { current: current.size > 0 ? { [BAD_ENTRY]: current.size } : {}, total: this.problemsTotal > 0 ? { [BAD_ENTRY]: this.problemsTotal } : {}, examples };
+  }
+
+  endpoints(): EndpointHealth[] {
+    return this.endpointList.map((e) => e.health());
+  }
+
+  async close(): Promise<void> {
+    this.closed.abort(new Error('source closed'));
+  }
+
+  private snapshot(): Snapshot {
+    const workers: Worker[] = [];
+    for (const s of this.servers) {
+      const w = s.worker();
+      if (w) workers.push(w);
+    }
+    if (this.farm) workers.push(...this.farm.workers());
+
+    const sightings = new Map<string, BuildSighting>();
+    for (const s of this.servers) {
+      for (const sighting of s.sightings()) if (!sightings.has(sighting.id)) sightings.set(sighting.id, sighting);
+    }
+    for (const sighting of this.farm?.sightings() ?? []) {
+      const held = sightings.get(sighting.id);
+      if (held && sighting.farm) held.farm = sighting.farm;
+      else if (!held) sightings.set(sighting.id, sighting);
+    }
+    const tasks: Task[] = [...sightings.values()].map((s) => buildTask(this.ctx.name, s));
+
+    // New since the previous listing of a server or the farm, and not held before from another.
+    const newIds = new Set<string>();
+    for (const book of [...this.servers.map((s) => s.book), ...(this.farm ? [this.farm.book] : [])]) {
+      for (const id of book.takeNewIds()) if (!this.held.has(id) && sightings.has(id)) newIds.add(id);
+    }
+    this.held = new Set(sightings.keys());
+    return { type: 'snapshot', tasks, workers, ...(newIds.size > 0 ? { newTaskIds: [...newIds] } : {}) };
+  }
+}
+
+/** Resolve when `work` settles or after `ms`, whichever is first (or when `signal` aborts). */
+function waitAtMost(work: Promise<unknown>, ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    work.then(done, done);
+  });
+}

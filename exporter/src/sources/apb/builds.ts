@@ -1,0 +1,122 @@
+/**
+ * The build list one endpoint keeps between refreshes: the latest listing (deduplicated: APB lists
+ * a finished build twice), the status-api records read so far, which builds are new since the
+ * previous listing, and which builds to read next within the detail budget.
+ */
+import type { ApbClient } from './client.js';
+import type { HeldBuild } from './endpoint.js';
+import { apbPhase, isActive } from './normalize.js';
+import type { BuildRecord } from './upstream.js';
+
+export interface ListedBuild {
+  id: string;
+  status: string;
+}
+
+export class BuildBook<E> {
+  private held = new Map<string, HeldBuild<E>>();
+  /** Whether a listing has succeeded once: until then every build is old news, not a new one. */
+  private listedOnce = false;
+  /** Ids that appeared since the previous listing, not yet handed to a poll. */
+  private fresh = new Set<string>();
+
+  constructor(private readonly idOf: (entry: E) => ListedBuild) {}
+
+  get builds(): ReadonlyMap<string, HeldBuild<E>> {
+    return this.held;
+  }
+
+  /** New ids seen since the last call (after the first listing), then forgotten. */
+  takeNewIds(): string[] {
+    const out = [...this.fresh];
+    this.fresh.clear();
+    return out;
+  }
+
+  /**
+   * Take a new listing. Builds it no longer lists are dropped, except active ones, which are kept
+   * (as a record-only entry) until a status-api read tells their end or that they are gone.
+   */
+  applyListing(entries: E[]): void {
+    const next = new Map<string, HeldBuild<E>>();
+    const words = new Map<string, Set<string>>();
+    for (const entry of entries) {
+      const { id, status } = this.idOf(entry);
+      let seen = words.get(id);
+      if (!seen) words.set(id, (seen = new Set()));
+      seen.add(status);
+      const already = next.get(id);
+      // APB lists a finished build twice (active dict + history). After a cancel the copies can
+      // disagree: the history copy says cancelled while the build runs on (APB does not stop it)
+      // and later overwrites the word. The active copy is the one that still changes: it wins.
+      if (already?.entry !== undefined && !(isActive(status) && !isActive(this.idOf(already.entry).status))) continue;
+      next.set(id, { entry });
+      if (this.listedOnce && !this.held.has(id)) this.fresh.add(id);
+    }
+    for (const [id, held] of next) {
+      // A record read earlier that no copy of the listing agrees with is stale: read it again.
+      const record = this.held.get(id)?.record;
+      if (record && words.get(id)?.has(record.status)) held.record = record;
+    }
+    for (const [id, prev] of this.held) {
+      if (next.has(id)) continue;
+      const status = prev.record?.status ?? (prev.entry ? this.idOf(prev.entry).status : undefined);
+      if (status !== undefined && isActive(status)) next.set(id, { ...prev, dropped: true });
+    }
+    this.held = next;
+    this.listedOnce = true;
+  }
+
+  /**
+   * Builds to read with status-api, most useful first: running, then queued, then active builds
+   * the listing dropped, then finished builds never read (newest first, for their packages and logs).
+   */
+  toRead(budget: number, skip: ReadonlySet<string> = new Set()): string[] {
+    const running: string[] = [];
+    const queued: string[] = [];
+    const dropped: string[] = [];
+    const unread: string[] = [];
+    for (const [id, held] of this.held) {
+      if (skip.has(id)) continue;
+      const status = held.record?.status ?? (held.entry ? this.idOf(held.entry).status : undefined);
+      if (status === undefined) continue;
+      if (held.dropped || !held.entry) {
+        if (isActive(status)) dropped.push(id);
+      }
+      else if (apbPhase(status) === 'running') running.push(id);
+      else if (isActive(status)) queued.push(id);
+      else if (!held.record) unread.push(id);
+    }
+    return [...running, ...queued, ...dropped, ...unread].slice(0, budget);
+  }
+
+  /** Read records for `ids`, a few at a time, each bounded by the client's request deadline. */
+  async readRecords(client: ApbClient, ids: string[], concurrency: number, signal: AbortSignal): Promise<unknown[]> {
+    const errors: unknown[] = [];
+    let next = 0;
+    const worker = async () => {
+      while (next < ids.length && !signal.aborted) {
+        const id = ids[next++] as string;
+        try {
+          this.setRecord(id, await client.buildRecord(id, signal));
+        } catch (err) {
+          errors.push(err);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
+    return errors;
+  }
+
+  private setRecord(id: string, record: BuildRecord | undefined): void {
+    const held = this.held.get(id);
+    if (!held) return;
+    if (record === undefined) {
+      // 404: the upstream forgot it (restart, or history trimmed). Drop a build the listing dropped too.
+      if (held.dropped || !held.entry) this.held.delete(id);
+      else delete held.record;
+      return;
+    }
+    held.record = record;
+  }
+}

@@ -17,7 +17,7 @@ const BAD: Record<string, ConfigProblem[]> = {
     { path: '/sources', message: 'missing required key "sources"' },
     { path: '/sorces', message: 'unknown key "sorces" (did you mean "sources"?)' },
   ],
-  'bad-unknown-kind.yaml': [{ path: '/sources/0/kind', message: 'unknown kind "kojii"; known kinds: girar' }],
+  'bad-unknown-kind.yaml': [{ path: '/sources/0/kind', message: 'unknown kind "kojii"; known kinds: girar, apb' }],
   'bad-duplicate-name.yaml': [{ path: '/sources/1/name', message: 'duplicate source name "alt" (also /sources/0/name); names must be unique' }],
   'bad-name-pattern.yaml': [{ path: '/sources/0/name', message: 'expected a name of letters, digits, _ . - (starting with a letter or _, at most 63 characters), got "alt linux"' }],
   'bad-interval.yaml': [{ path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "30 seconds"' }],
@@ -41,11 +41,17 @@ const BAD: Record<string, ConfigProblem[]> = {
   'bad-girar-url-query.yaml': [{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got "https://git.altlinux.org/tasks/api?token=redacted"' }],
   'bad-girar-time-zone.yaml': [{ path: '/sources/0/time_zone', message: 'unknown time zone "Moscow"; use an IANA name such as UTC or Europe/Moscow' }],
   'bad-girar-transport.yaml': [{ path: '/sources/0/transport', message: 'expected one of taskoteka, fs, got "amqp"' }],
+  'bad-apb-nothing-to-poll.yaml': [{ path: '/sources/0/servers', message: 'an apb source needs at least one of `servers` (build server URLs) or `farm` (the farm URL)' }],
+  'bad-apb-server-url.yaml': [{ path: '/sources/0/servers/0/url', message: 'expected the http:// or https:// base URL of an apb-server, without credentials, query or fragment (e.g. http://ppc64le-1:8000), got "http://redacted@ppc64le-1.example:8000/"' }],
+  'bad-apb-duplicate-server.yaml': [{ path: '/sources/0/servers/1', message: 'server "ppc64le-1.example:8000" is configured twice (also at /servers/0); give each a distinct url or name' }],
+  'bad-apb-farm-time-zone.yaml': [{ path: '/sources/0/farm/time_zone', message: 'unknown time zone "CEST"; use an IANA name such as UTC or Europe/Berlin' }],
+  'bad-apb-wait.yaml': [{ path: '/sources/0/wait', message: 'wait (10s) must not exceed server_timeout (5s)' }],
+  'bad-apb-builds-limit.yaml': [{ path: '/sources/0/builds_limit', message: 'expected integer to be less or equal to 1000, got 5000' }],
   'bad-many-problems.yaml': [
     { path: '/log/level', message: 'expected one of debug, info, warn, error, got "loud"' },
     { path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "soon"' },
     { path: '/sources/0/url', message: 'missing required key "url"' },
-    { path: '/sources/1/kind', message: 'unknown kind "koji"; known kinds: girar' },
+    { path: '/sources/1/kind', message: 'unknown kind "koji"; known kinds: girar, apb' },
   ],
 };
 
@@ -91,7 +97,7 @@ describe('config files', () => {
 
   it('accepts the shipped example config (examples/buildscope.yaml)', async () => {
     const cfg = await loadConfigFile(fileURLToPath(new URL('../../../examples/buildscope.yaml', import.meta.url)), kindSchemas, {}, {});
-    expect(cfg.sources.map((s) => [s.name, s.kind, s.intervalSeconds])).toEqual([['alt', 'girar', 60]]);
+    expect(cfg.sources.map((s) => [s.name, s.kind, s.intervalSeconds])).toEqual([['alt', 'girar', 60], ['archpower', 'apb', 30]]);
   });
 
   it('lets flags override the file', async () => {

@@ -50,8 +50,7 @@ export const apbFarmConfigSchema = Type.Object(
     }),
     token: Type.Optional(
       Type.String({
-        minLength: 1,
-        description: 'Bearer token (from POST /auth/login) sent as `Authorization: Bearer`. With an admin token the farm shows real server URLs, so they can be matched with `servers`. A secret: never logged; use ${ENV}.',
+        description: 'Bearer token (from POST /auth/login) sent as `Authorization: Bearer`. With an admin token the farm shows real server URLs, so they can be matched with `servers`. Empty = none. A secret: never logged; use ${ENV}.',
       }),
     ),
     time_zone: Type.String({

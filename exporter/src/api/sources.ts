@@ -37,6 +37,7 @@ export function sourceView(h: SourceHealth, store: Store): SourceView {
             role: e.role,
             url: e.url,
             up: e.up,
+            reachable: e.reachable,
             last_success: iso(e.lastSuccessAt),
             consecutive_failures: e.consecutiveFailures,
             last_error: errorView(e.lastError),

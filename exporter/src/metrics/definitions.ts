@@ -319,7 +319,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'reason'],
     help: 'Upstream records the source cannot use now (unreadable, partial or malformed), by reason; each is left out or kept at its last good version.',
     updated: 'poll',
-    note: 'girar `fs` reasons: incomplete, mid_write, too_large, not_utf8, symlink_outside, not_a_directory, bad_value, io_error (see the girar source README). Only sources that check their records one by one report it.',
+    note: 'girar `fs` reasons: incomplete, mid_write, too_large, not_utf8, symlink_outside, not_a_directory, bad_value, io_error (see the girar source README). APB reasons: bad_value (a listed build or farm server entry of the wrong shape, left out), detail_unavailable (a build whose /build/{id}/status-api read failed keeps its listed state). Only sources that check their records one by one report it.',
   },
   sourceSkippedRecordsTotal: {
     name: 'buildfarm_source_skipped_records_total',

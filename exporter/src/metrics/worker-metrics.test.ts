@@ -49,13 +49,16 @@ describe('worker and APB metrics', () => {
     expect(series(samples, 'buildfarm_workers')).toEqual({ 'kind=apb,source=ap,state=busy': 0, 'kind=apb,source=ap,state=idle': 1, 'kind=apb,source=ap,state=down': 1 });
   });
 
-  it("exports the farm's reachability from the source's endpoint health", async () => {
+  it("exports whether the farm answered GET /farm, whatever its other requests did", async () => {
     const { health, metrics } = setup();
+    const server = { name: 's1', role: 'server', url: 'http://s1:8000', up: true, reachable: true, consecutiveFailures: 0 };
     health.sources = [
-      sourceHealth('ap', { kind: 'apb', endpoints: [{ name: 'farm', role: 'farm', url: 'http://farm:8080', up: false, consecutiveFailures: 2 }, { name: 's1', role: 'server', url: 'http://s1:8000', up: true, consecutiveFailures: 0 }] }),
-      sourceHealth('direct-only', { kind: 'apb', endpoints: [{ name: 's1', role: 'server', url: 'http://s1:8000', up: true, consecutiveFailures: 0 }] }),
+      sourceHealth('ap', { kind: 'apb', endpoints: [{ name: 'farm', role: 'farm', url: 'http://farm:8080', up: false, reachable: false, consecutiveFailures: 2 }, server] }),
+      // Its build list failed, but GET /farm answered: the farm is up.
+      sourceHealth('ap2', { kind: 'apb', endpoints: [{ name: 'farm', role: 'farm', url: 'http://farm2:8080', up: false, reachable: true, consecutiveFailures: 1 }] }),
+      sourceHealth('direct-only', { kind: 'apb', endpoints: [server] }),
     ];
-    expect(series(await scrape(metrics), 'buildfarm_apb_farm_up')).toEqual({ 'source=ap': 0 });
+    expect(series(await scrape(metrics), 'buildfarm_apb_farm_up')).toEqual({ 'source=ap': 0, 'source=ap2': 1 });
   });
 
   it('counts builds the source says are new even when first seen finished, with their upstream duration and queue wait', async () => {

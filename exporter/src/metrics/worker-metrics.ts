@@ -75,7 +75,7 @@ export function registerWorkerMetrics(ctx: FamilyContext, store: Store, health: 
     for (const h of health.health()) {
       if (h.kind !== 'apb') continue;
       const farm = h.endpoints?.find((e) => e.role === 'farm');
-      if (farm) g.set({ source: h.name }, farm.up ? 1 : 0);
+      if (farm) g.set({ source: h.name }, farm.reachable ? 1 : 0);
     }
   });
 }

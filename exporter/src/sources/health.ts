@@ -46,8 +46,10 @@ export interface EndpointHealth {
   role: string;
   /** Base URL with credentials removed. */
   url: string;
-  /** True when the endpoint's latest request succeeded. */
+  /** True when every request of the endpoint's latest refresh that it needs succeeded. */
   up: boolean;
+  /** True when the endpoint itself answered its latest refresh (APB: a server's GET /, the farm's GET /farm). */
+  reachable: boolean;
   /** Epoch ms of its latest success. */
   lastSuccessAt?: number;
   /** Its latest error, kept after recovery. */

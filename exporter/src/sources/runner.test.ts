@@ -86,7 +86,7 @@ describe('SourceRunner', () => {
     adapter.answers.push(async () => {
       throw new PartialPollError(new SourceError('network', 'no endpoint answered'), { type: 'snapshot', tasks: [girarTask({ id: '7', state: 'DONE' })], workers: [worker] });
     });
-    adapter.endpoints = () => [{ name: 'w1', role: 'server', url: 'http://w1:8000', up: false, consecutiveFailures: 1 }];
+    adapter.endpoints = () => [{ name: 'w1', role: 'server', url: 'http://w1:8000', up: false, reachable: false, consecutiveFailures: 1 }];
     const { r, polls } = runner(adapter, store);
     await r.pollOnce();
     expect(r.health).toMatchObject({ up: false, lastError: { code: 'network', message: 'no endpoint answered' }, endpoints: [{ name: 'w1', up: false }] });

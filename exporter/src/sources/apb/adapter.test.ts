@@ -124,6 +124,20 @@ describe('apb adapter', () => {
     expect(adapter.problems?.().total).toEqual({ bad_value: 1 });
   });
 
+  it("treats a failed status-api read as a problem with that build, not with the server", async () => {
+    const e = await fake({ ...serverRoutes(), '/build/fail-0001/status-api': { status: 503, body: '{"detail":"Server unavailable"}' } });
+    const adapter = adapterFor({ servers: [{ url: e.url, name: 's' }] });
+    const snap = await poll(adapter);
+    expect(snap.workers?.[0]).toMatchObject({ up: true });
+    expect(snap.workers?.[0]?.lastError).toBeUndefined();
+    expect(snap.tasks.find((t) => t.id === 'fail-0001')?.state).toBe('building');
+    expect(adapter.endpoints?.()[0]).toMatchObject({ up: true, reachable: true });
+    const problems = adapter.problems?.();
+    expect(problems?.current).toEqual({ detail_unavailable: 1 });
+    expect(problems?.examples[0]).toMatchObject({ id: 'fail-0001', reason: 'detail_unavailable' });
+    expect(problems?.examples[0]?.message).toMatch(/^s: GET .*\/build\/fail-0001\/status-api answered HTTP 503/);
+  });
+
   it('says which builds are new since the previous listing, so short builds are counted', async () => {
     const e = await fake();
     const adapter = adapterFor({ servers: [{ url: e.url, name: 's' }], detail_budget: 0 });
@@ -146,6 +160,18 @@ describe('apb adapter', () => {
     expect(both.workers?.map((w) => w.id)).toEqual(['x86-a']);
     expect(both.tasks.find((t) => t.id === 'fail-0001')).toMatchObject({ state: 'building', attrs: { worker: 'x86-a' } });
     expect(both.tasks.find((t) => t.id === 'a3d5fb60-5d9a-41fa-85f7-01ee286fd1fb')?.attrs?.worker).toBe('x86-a');
+  });
+
+  it("keeps a farm build finished while the farm's list still says building and a later read hangs", async () => {
+    const listing = JSON.stringify({ builds: [{ id: 'f1', server_url: '127---1', server_arch: 'riscv64', pkgname: 'p', display_name: 'p (1-1)', status: 'building', start_time: '2026-11-24 06:00:00 UTC', end_time: null, created_at: '2026-11-24 05:59:00 UTC', username: 'admin' }] });
+    const done = apbFixture('farm-GET-build-fail-status-api-03-failed.json').replaceAll('a3d5fb60-5d9a-41fa-85f7-01ee286fd1fb', 'f1');
+    const farm = await fake({ '/farm': { body: apbFixture('farm-GET-farm.json') }, '/builds/latest': { body: listing }, '/build/f1/status-api': { body: done } });
+    const adapter = adapterFor({ farm: { url: farm.url }, wait: '200ms', server_timeout: '30s' });
+    expect((await poll(adapter)).tasks[0]).toMatchObject({ id: 'f1', state: 'failed', phase: 'failed' });
+    const hang = gate();
+    farm.routes.set('/build/f1/status-api', { body: done, gate: hang.promise });
+    for (let i = 0; i < 3; i += 1) expect((await poll(adapter)).tasks[0]?.state).toBe('failed');
+    hang.open();
   });
 
   it('sends the farm token and never writes it to a log, an error or the health', async () => {

@@ -18,6 +18,8 @@ import { ServerPoller } from './servers.js';
 
 /** Why a listed entry was left out, as `buildfarm_source_skipped_records{reason}` says it. */
 const BAD_ENTRY = 'bad_value';
+/** Why a build kept its listed state: its status-api record could not be read. */
+const DETAIL_UNAVAILABLE = 'detail_unavailable';
 
 export class ApbAdapter {
   private readonly closed = new AbortController();
@@ -26,7 +28,7 @@ export class ApbAdapter {
   private readonly waitMs: number;
   private held = new Set<string>();
   private readonly problemKeys = new Set<string>();
-  private problemsTotal = 0;
+  private readonly problemsTotal = new Map<string, number>();
 
   constructor(
     config: ApbConfig,
@@ -58,19 +60,23 @@ export class ApbAdapter {
   }
 
   problems(): SourceProblems {
-    const current = new Set<string>();
+    const current = new Map<string, number>();
+    const seen = new Set<string>();
     const examples: SourceProblems['examples'] = [];
+    const note = (endpoint: string, id: string, reason: string, message: string) => {
+      const key = `${endpoint}\u0000${id}\u0000${reason}\u0000${message}`;
+      seen.add(key);
+      current.set(reason, (current.get(reason) ?? 0) + 1);
+      if (!this.problemKeys.has(key)) this.problemsTotal.set(reason, (this.problemsTotal.get(reason) ?? 0) + 1);
+      if (examples.length < 10) examples.push({ id, reason, message: `${endpoint}: ${message}` });
+    };
     for (const e of this.endpointList) {
-      for (const r of e.rejected) {
-        const key = `${e.name}\u0000${r.id ?? `#${r.index}`}\u0000${r.message}`;
-        current.add(key);
-        if (!this.problemKeys.has(key)) this.problemsTotal += 1;
-        if (examples.length < 10) examples.push({ id: r.id ?? `${e.name} entry ${r.index}`, reason: BAD_ENTRY, message: `${e.name}: ${r.message}` });
-      }
+      for (const r of e.rejected) note(e.name, r.id ?? `${e.name} entry ${r.index}`, BAD_ENTRY, r.message);
+      for (const f of e.recordFailures) note(e.name, f.id, DETAIL_UNAVAILABLE, f.message);
     }
     this.problemKeys.clear();
-    for (const k of current) this.problemKeys.add(k);
-    return { current: current.size > 0 ? { [BAD_ENTRY]: current.size } : {}, total: this.problemsTotal > 0 ? { [BAD_ENTRY]: this.problemsTotal } : {}, examples };
+    for (const k of seen) this.problemKeys.add(k);
+    return { current: Object.fromEntries(current), total: Object.fromEntries(this.problemsTotal), examples };
   }
 
   endpoints(): EndpointHealth[] {

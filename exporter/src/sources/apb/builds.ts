@@ -3,10 +3,17 @@
  * a finished build twice), the status-api records read so far, which builds are new since the
  * previous listing, and which builds to read next within the detail budget.
  */
+import { errorMessage } from '../errors.js';
 import type { ApbClient } from './client.js';
 import type { HeldBuild } from './endpoint.js';
 import { apbPhase, isActive } from './normalize.js';
 import type { BuildRecord } from './upstream.js';
+
+/** A status-api read that failed: the build keeps its listed state (or its previous record). */
+export interface RecordFailure {
+  id: string;
+  message: string;
+}
 
 export interface ListedBuild {
   id: string;
@@ -54,9 +61,11 @@ export class BuildBook<E> {
       if (this.listedOnce && !this.held.has(id)) this.fresh.add(id);
     }
     for (const [id, held] of next) {
-      // A record read earlier that no copy of the listing agrees with is stale: read it again.
+      // A finished record is final: the farm's list lags its builds by a sweep (it still says
+      // building), and a build never un-finishes. An active record that no copy of the listing
+      // agrees with has moved on: read it again.
       const record = this.held.get(id)?.record;
-      if (record && words.get(id)?.has(record.status)) held.record = record;
+      if (record && (!isActive(record.status) || words.get(id)?.has(record.status))) held.record = record;
     }
     for (const [id, prev] of this.held) {
       if (next.has(id)) continue;
@@ -90,9 +99,12 @@ export class BuildBook<E> {
     return [...running, ...queued, ...dropped, ...unread].slice(0, budget);
   }
 
-  /** Read records for `ids`, a few at a time, each bounded by the client's request deadline. */
-  async readRecords(client: ApbClient, ids: string[], concurrency: number, signal: AbortSignal): Promise<unknown[]> {
-    const errors: unknown[] = [];
+  /**
+   * Read records for `ids`, a few at a time, each bounded by the client's request deadline. A read
+   * that fails leaves the build as listed (or at its previous record) and is returned, by id.
+   */
+  async readRecords(client: ApbClient, ids: string[], concurrency: number, signal: AbortSignal): Promise<RecordFailure[]> {
+    const failures: RecordFailure[] = [];
     let next = 0;
     const worker = async () => {
       while (next < ids.length && !signal.aborted) {
@@ -100,12 +112,12 @@ export class BuildBook<E> {
         try {
           this.setRecord(id, await client.buildRecord(id, signal));
         } catch (err) {
-          errors.push(err);
+          failures.push({ id, message: errorMessage(err) });
         }
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, worker));
-    return errors;
+    return failures;
   }
 
   private setRecord(id: string, record: BuildRecord | undefined): void {

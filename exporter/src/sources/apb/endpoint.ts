@@ -9,6 +9,7 @@ import { deadline } from '../../util/deadline.js';
 import { errorMessage } from '../errors.js';
 import type { EndpointHealth, SourceErrorInfo } from '../health.js';
 import { toErrorInfo } from '../runner.js';
+import type { RecordFailure } from './builds.js';
 import type { RejectedEntry } from './client.js';
 import type { BuildRecord } from './upstream.js';
 
@@ -52,6 +53,8 @@ export class Endpoint {
   private failures = 0;
   /** Entries the latest listing rejected (kept until a listing succeeds again). */
   rejected: RejectedEntry[] = [];
+  /** status-api reads of the latest refresh that failed (the builds keep their listed state). */
+  recordFailures: RecordFailure[] = [];
 
   constructor(
     readonly options: EndpointOptions,
@@ -97,6 +100,7 @@ export class Endpoint {
       role: this.options.role,
       url: this.options.url,
       up: this.up,
+      reachable: this.reachable,
       ...(this.lastSuccessAt !== undefined ? { lastSuccessAt: this.lastSuccessAt } : {}),
       ...(this.lastError ? { lastError: { ...this.lastError } } : {}),
       consecutiveFailures: this.failures,

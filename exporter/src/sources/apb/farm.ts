@@ -110,7 +110,8 @@ export class FarmPoller {
       // Builds a directly polled server also lists are read there, where the record is fresher.
       const known = new Set(this.direct.flatMap((s) => [...s.book.builds.keys()]));
       const ids = this.book.toRead(this.config.detail_budget, known);
-      errors.push(...(await this.book.readRecords(this.client, ids, this.config.detail_concurrency, signal)));
+      // A failed read is a problem with one build, not with the endpoint: it is reported as such.
+      this.endpoint.recordFailures = await this.book.readRecords(this.client, ids, this.config.detail_concurrency, signal);
     } else errors.push(listing.reason);
     if (farm.status === 'fulfilled' || listing.status === 'fulfilled') this.endpoint.rejected = rejected;
     return { errors, reachable: farm.status === 'fulfilled' };

@@ -267,4 +267,21 @@ describe('a build list between refreshes', () => {
     expect(b.builds.has('fail-0001')).toBe(true);
     expect(b.toRead(10)).toEqual(['tarball-0003', 'ok-0002', 'fail-0001']);
   });
+
+  it("keeps a finished record when a lagging list still says the build runs (the farm's list trails a sweep)", () => {
+    const b = new BuildBook<FarmBuild>((e) => ({ id: e.id, status: e.status }));
+    const running: FarmBuild = { id: 'f1', server_url: '127---1', server_arch: 'riscv64', pkgname: 'p', status: 'building', start_time: null, end_time: null, created_at: null, username: null };
+    b.applyListing([running]);
+    const finished = { ...record('farm-GET-build-fail-status-api-03-failed.json'), build_id: 'f1' };
+    (b as unknown as { setRecord(id: string, r: BuildRecord): void }).setRecord('f1', finished);
+    b.applyListing([running]);
+    expect(b.builds.get('f1')?.record?.status).toBe('failed');
+    expect(b.toRead(10)).toEqual([]);
+    // An active record the listing moved past is stale and read again.
+    const queuedRecord = { ...finished, status: 'queued' };
+    (b as unknown as { setRecord(id: string, r: BuildRecord): void }).setRecord('f1', queuedRecord);
+    b.applyListing([running]);
+    expect(b.builds.get('f1')?.record).toBeUndefined();
+    expect(b.toRead(10)).toEqual(['f1']);
+  });
 });

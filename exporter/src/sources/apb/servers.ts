@@ -106,7 +106,8 @@ export class ServerPoller {
       this.book.applyListing(listing.value.entries);
       this.endpoint.rejected = listing.value.rejected;
       const ids = this.book.toRead(this.config.detail_budget);
-      errors.push(...(await this.book.readRecords(this.client, ids, this.config.detail_concurrency, signal)));
+      // A failed read is a problem with one build, not with the endpoint: it is reported as such.
+      this.endpoint.recordFailures = await this.book.readRecords(this.client, ids, this.config.detail_concurrency, signal);
     } else {
       errors.push(listing.reason);
     }

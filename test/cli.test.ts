@@ -1,6 +1,9 @@
 /** The exporter's command line, run as a user runs it: node exporter/dist/main.js. */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -95,14 +98,20 @@ describe('buildscope-exporter CLI', () => {
   });
 
   it('exits 1 with a clear message when the port is taken', async () => {
-    const first = await startExporter(['--demo', '--log.level=warn']);
+    // A config whose upstream refuses connections: no demo farm to build, so the test measures the
+    // CLI, not how fast a temp directory fills (the demo writes a 300-task girar tree).
+    const dir = await mkdtemp(join(tmpdir(), 'buildscope-cli-'));
+    const config = join(dir, 'buildscope.yaml');
+    await writeFile(config, 'sources:\n  - name: alt\n    kind: girar\n    url: http://127.0.0.1:9/\n    stream: false\n');
+    const first = await startExporter([`--config.file=${config}`, '--log.level=warn']);
     try {
       const port = new URL(first.url).port;
-      const r = await run(['--demo', `--web.listen-address=127.0.0.1:${port}`]);
+      const r = await run([`--config.file=${config}`, `--web.listen-address=127.0.0.1:${port}`]);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
     } finally {
       await first.stop();
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

@@ -69,12 +69,15 @@ describe('buildscope-exporter CLI', () => {
     expect((await run(['--help'])).stdout).toContain('--web.listen-address=ADDR');
   });
 
-  it('runs the demo farm, prints where it listens, serves live data and exits 0 on SIGTERM', async () => {
+  // The demo farm writes its girar tree (300 tasks, ~45,000 files) before it listens: about a second
+  // on an idle disk, tens of seconds on a busy one, so this test allows for the slow case.
+  it('runs the demo farm, prints where it listens, serves live data and exits 0 on SIGTERM', { timeout: 90_000 }, async () => {
     let treeDir: string | undefined;
-    const exporter = await startExporter(['--demo', '--log.level=warn']);
+    const exporter = await startExporter(['--demo', '--log.level=warn'], {}, { listenTimeoutMs: 60_000 });
     try {
       expect(exporter.stdout()).toMatch(/listening on http:\/\/127\.0\.0\.1:\d+ \(demo farm\)/);
       expect(exporter.stdout()).toMatch(/simulator \(demo-girar\): http:\/\/127\.0\.0\.1:\d+/);
+      expect(exporter.stdout()).toMatch(/simulator \(demo-apb\): http:\/\/127\.0\.0\.1:\d+/);
       const tree = /simulator \(demo-girar-fs\): file:\/\/(\S+)/.exec(exporter.stdout())?.[1];
       expect(tree && existsSync(tree)).toBe(true);
       treeDir = tree;
@@ -89,6 +92,11 @@ describe('buildscope-exporter CLI', () => {
       await waitUntil(async () => /^buildfarm_source_up\{source="demo-girar-fs",kind="girar"\} 1$/m.test(await (await fetch(`${exporter.url}/metrics`)).text()), 15_000, {
         intervalMs: 100,
         what: 'the demo tree source to be up',
+      });
+      // The APB farm: its build servers as workers, up.
+      await waitUntil(async () => /^buildfarm_worker_up\{source="demo-apb",kind="apb",worker="ppc64le-1"\} 1$/m.test(await (await fetch(`${exporter.url}/metrics`)).text()), 15_000, {
+        intervalMs: 100,
+        what: 'the demo APB servers to be up',
       });
     } finally {
       expect(await exporter.stop()).toBe(0);

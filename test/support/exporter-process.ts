@@ -19,7 +19,7 @@ export interface ExporterProcess {
  * is tracked (children.ts): killed if the test worker ends before `stop()`. Test files still stop
  * every exporter they start, in a `finally` or afterAll (`stopTrackedChildren()` catches the rest).
  */
-export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ExporterProcess> {
+export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {}, options: { listenTimeoutMs?: number } = {}): Promise<ExporterProcess> {
   const child = spawn(process.execPath, [MAIN_JS, '--web.listen-address=127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const release = trackChild(child);
   let out = '';
@@ -44,7 +44,7 @@ export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {})
         const url = /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1];
         return url ? { url } : undefined;
       },
-      20_000,
+      options.listenTimeoutMs ?? 20_000,
       { what: 'the exporter to print where it listens' },
     );
     const { url } = started;

@@ -7,7 +7,7 @@
  * worker errors, endpoint health and the token.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,9 +15,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApbSimulator } from '../../exporter/src/sources/apb/simulator.js';
 import { ManualClock } from '../../exporter/src/util/clock.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
-import { stopTrackedChildren } from '../support/children.js';
 import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
 
 const prometheusBin = requireTool('prometheus', 'prometheus');
@@ -133,21 +133,7 @@ describe.skipIf(!prometheusBin || !promtoolBin)('apb source: simulator -> export
   }, 60_000);
 
   afterAll(async () => {
-    const errors: unknown[] = [];
-    const step = async <T>(fn: () => Promise<T> | undefined): Promise<T | undefined> => {
-      try {
-        return await fn();
-      } catch (err) {
-        errors.push(err);
-        return undefined;
-      }
-    };
-    await step(() => prom?.stop());
-    const code = await step(() => exporter?.stop());
-    await step(() => sim?.close());
-    await step(() => stopTrackedChildren());
-    if (dir) await step(() => rm(dir, { recursive: true, force: true }));
-    if (errors.length > 0) throw errors[0];
+    const code = await teardownE2e({ prom, exporter, upstream: sim, dir });
     if (exporter) expect(code).toBe(0);
   });
 

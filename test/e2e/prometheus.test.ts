@@ -4,7 +4,7 @@
  * Prometheus's HTTP API (and the exporter's own, for the taskoteka-compatible endpoints).
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,9 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTree, type GeneratedTree } from '../../exporter/src/sources/girar/fs/generator.js';
 import { GirarSimulator, type SimTaskSpec } from '../../exporter/src/sources/girar/simulator.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
-import { stopTrackedChildren } from '../support/children.js';
 import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
 
 const prometheusBin = requireTool('prometheus', 'prometheus');
@@ -76,21 +76,7 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
   // Runs even when beforeAll failed half-way: stop whatever was started, in order, each step
   // whatever the previous ones did, then report the first failure.
   afterAll(async () => {
-    const errors: unknown[] = [];
-    const step = async <T>(fn: () => Promise<T> | undefined): Promise<T | undefined> => {
-      try {
-        return await fn();
-      } catch (err) {
-        errors.push(err);
-        return undefined;
-      }
-    };
-    await step(() => prom?.stop());
-    const code = await step(() => exporter?.stop());
-    await step(() => sim?.close());
-    await step(() => stopTrackedChildren());
-    if (dir) await step(() => rm(dir, { recursive: true, force: true }));
-    if (errors.length > 0) throw errors[0];
+    const code = await teardownE2e({ prom, exporter, upstream: sim, dir });
     if (exporter) expect(code).toBe(0);
   });
 

@@ -72,6 +72,37 @@ describe('apb adapter', () => {
     await expect.poll(async () => byId((await poll(adapter)).workers).get('slow')?.up, { timeout: 5000 }).toBe(true);
   });
 
+  it('waits for a hung server once, then no more: later polls publish as soon as the others answer', async () => {
+    const fast = await fake();
+    const slow = await fake();
+    const adapter = adapterFor({ servers: [{ url: fast.url, name: 'fast' }, { url: slow.url, name: 'slow' }], wait: '3s', server_timeout: '60s' });
+    await poll(adapter);
+    const hung = gate();
+    slow.routes.set('/', { body: ROOT, gate: hung.promise });
+    const timed = async () => {
+      const t0 = performance.now();
+      await poll(adapter);
+      return performance.now() - t0;
+    };
+    // Its refresh starts in this poll: the poll waits for it, up to `wait`.
+    expect(await timed()).toBeGreaterThanOrEqual(2900);
+    // Still busy with that refresh: not waited for. 2 s of margin over a poll of a few ms.
+    expect(await timed()).toBeLessThan(2000);
+    hung.open();
+  });
+
+  it('marks a server whose GET / outlives server_timeout down with a timeout error', async () => {
+    const fast = await fake();
+    const never = gate();
+    const stuck = await fake({ ...serverRoutes(), '/': { body: ROOT, gate: never.promise } });
+    const adapter = adapterFor({ servers: [{ url: fast.url, name: 'fast' }, { url: stuck.url, name: 'stuck' }], wait: '100ms', server_timeout: '1s' });
+    await expect.poll(async () => (await poll(adapter)).workers?.find((w) => w.id === 'stuck')?.up, { timeout: 5000 }).toBe(false);
+    const stuckWorker = (await poll(adapter)).workers?.find((w) => w.id === 'stuck');
+    expect(stuckWorker?.lastError?.message).toMatch(/GET http:\/\/127\.0\.0\.1:\d+\/ did not answer in time \(deadline of 1s passed\)/);
+    expect(adapter.endpoints?.().find((e) => e.name === 'fast')).toMatchObject({ up: true });
+    never.open();
+  });
+
   it('marks a server that stops answering down with its error, keeps its builds, and brings it back', async () => {
     const steady = await fake();
     const flappy = await fake({ '/': { body: apbFixture('server-GET-root.json') }, '/health': { body: HEALTH }, '/builds/latest': { body: apbFixture('server-GET-builds-latest-after-builds.json').replaceAll('"build_id":"', '"build_id":"f-') } });

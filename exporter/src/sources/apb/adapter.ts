@@ -4,6 +4,7 @@
  * `wait`; the source is up while any endpoint answers, and down (with every worker marked down)
  * only when none does.
  */
+import { setMaxListeners } from 'node:events';
 import type { Task } from '../../model/task.js';
 import type { Worker } from '../../model/worker.js';
 import { parseDuration } from '../../util/duration.js';
@@ -37,6 +38,8 @@ export class ApbAdapter {
     const timeoutMs = (parseDuration(config.server_timeout) ?? 10) * 1000;
     this.waitMs = (parseDuration(config.wait) ?? 3) * 1000;
     const pollerCtx = { source: ctx.name, http: ctx.http, clock: ctx.clock, closed: this.closed.signal, timeoutMs };
+    // Every request of every endpoint listens on this signal (one per server at a time, several requests each).
+    setMaxListeners(0, this.closed.signal);
     this.servers = config.servers.map((s) => new ServerPoller(s, config, pollerCtx));
     this.farm = config.farm ? new FarmPoller(config.farm, config, pollerCtx, this.servers) : undefined;
   }
@@ -47,7 +50,10 @@ export class ApbAdapter {
 
   async poll(signal: AbortSignal): Promise<Snapshot> {
     const endpoints = this.endpointList;
-    await waitAtMost(Promise.all(endpoints.map((e) => e.refresh())), this.waitMs, signal);
+    // An endpoint still busy with an earlier refresh is slow: it is not waited for at all, so a
+    // hung server costs the others nothing; the rest are waited for at most `wait`.
+    const started = endpoints.filter((e) => !e.refreshing).map((e) => e.refresh());
+    await waitAtMost(Promise.all(started), this.waitMs, signal);
     if (!endpoints.some((e) => e.known)) {
       throw new SourceError('timeout', `no APB endpoint has answered yet within wait (${this.waitMs / 1000}s); their requests continue in the background, up to server_timeout`);
     }

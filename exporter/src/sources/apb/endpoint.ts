@@ -84,6 +84,11 @@ export class Endpoint {
     return this.lastSuccessAt;
   }
 
+  /** A refresh started earlier is still running (the endpoint is slow). */
+  get refreshing(): boolean {
+    return this.running !== undefined;
+  }
+
   /** Start a refresh unless one is running; resolves when that refresh ends (never rejects). */
   refresh(): Promise<void> {
     if (!this.running) {

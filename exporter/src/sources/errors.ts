@@ -25,8 +25,9 @@ export class UpstreamHttpError extends SourceError {
     /** Seconds the upstream asked us to wait (Retry-After), when it said so. */
     readonly retryAfterSeconds: number | undefined,
     detail: string,
+    method: 'GET' | 'POST' = 'GET',
   ) {
-    super('http', `GET ${url} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
+    super('http', `${method} ${url} answered HTTP ${status}${detail ? `: ${detail}` : ''}`);
     this.name = 'UpstreamHttpError';
   }
 }

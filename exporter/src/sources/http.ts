@@ -2,6 +2,8 @@
  * The one HTTP client sources use to reach upstreams: timeouts via AbortSignal, a body size cap,
  * and a per-status-code callback that feeds `buildfarm_upstream_requests_total`.
  */
+import { promisify } from 'node:util';
+import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
 import { request, type Dispatcher } from 'undici';
 import { Cancelled } from '../util/deadline.js';
 import { SourceError, UpstreamHttpError, UpstreamPayloadError, redactUrl } from './errors.js';
@@ -17,6 +19,11 @@ export interface HttpResponse {
   status: number;
   headers: Record<string, string>;
   body: string;
+}
+
+export interface HttpPostFormOptions extends HttpGetOptions {
+  /** Sent as application/x-www-form-urlencoded. Values may be secrets: they never reach a message. */
+  form: Record<string, string>;
 }
 
 export interface HttpStream {
@@ -36,12 +43,28 @@ export class UpstreamHttp {
     private readonly dispatcher?: Dispatcher,
   ) {}
 
-  /** GET a URL and return its body as text. Non-2xx answers throw UpstreamHttpError. */
+  /**
+   * GET a URL and return its body as text, decoded when the upstream sent it gzip- or
+   * deflate-encoded (karajo always does); the cap applies to the decoded size too.
+   * Non-2xx answers throw UpstreamHttpError.
+   */
   async get(url: string, options: HttpGetOptions): Promise<HttpResponse> {
-    const res = await this.open(url, options);
-    const body = await readCapped(res.body, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES, url, options.signal);
+    return this.finish(url, await this.open(url, options), options, 'GET');
+  }
+
+  /** POST a form (a login) and return the answer like `get`. */
+  async postForm(url: string, options: HttpPostFormOptions): Promise<HttpResponse> {
+    const body = new URLSearchParams(options.form).toString();
+    const res = await this.open(url, { ...options, headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers } }, 'POST', body);
+    return this.finish(url, res, options, 'POST');
+  }
+
+  private async finish(url: string, res: HttpStream, options: HttpGetOptions, method: 'GET' | 'POST'): Promise<HttpResponse> {
+    const maxBytes = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
+    const raw = await readCapped(res.body, maxBytes, url, options.signal);
+    const body = await decode(raw, res.headers['content-encoding'], maxBytes, url);
     if (res.status < 200 || res.status > 299) {
-      throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body));
+      throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body), method);
     }
     return { status: res.status, headers: res.headers, body };
   }
@@ -64,17 +87,18 @@ export class UpstreamHttp {
   async stream(url: string, options: HttpGetOptions): Promise<HttpStream> {
     const res = await this.open(url, { ...options, headers: { accept: 'text/event-stream', ...options.headers } });
     if (res.status < 200 || res.status > 299) {
-      const body = await readCapped(res.body, 4096, url, options.signal).catch(() => '');
+      const body = await readCapped(res.body, 4096, url, options.signal).then((b) => b.toString('utf8'), () => '');
       throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body));
     }
     return res;
   }
 
-  private async open(url: string, options: HttpGetOptions): Promise<HttpStream> {
+  private async open(url: string, options: HttpGetOptions, method: 'GET' | 'POST' = 'GET', body?: string): Promise<HttpStream> {
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
-        method: 'GET',
+        method,
+        ...(body !== undefined ? { body } : {}),
         signal: options.signal,
         headers: { 'user-agent': 'buildscope-exporter', ...options.headers },
         ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
@@ -89,14 +113,34 @@ export class UpstreamHttp {
         throw new SourceError('timeout', `GET ${redactUrl(url)} did not answer in time (${abortReason(options.signal)})`, { cause: err });
       }
       this.record('error');
-      throw new SourceError('network', `GET ${redactUrl(url)} failed: ${(err as Error).message}; check the URL and that the upstream is running`, { cause: err });
+      throw new SourceError('network', `${method} ${redactUrl(url)} failed: ${(err as Error).message}; check the URL and that the upstream is running`, { cause: err });
     }
     this.record(String(res.statusCode));
     return { status: res.statusCode, headers: flatHeaders(res.headers), body: res.body };
   }
 }
 
-async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: string, signal?: AbortSignal): Promise<string> {
+const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
+const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
+
+/** The body as text, decoded per Content-Encoding (gzip, deflate); never more than `maxBytes` decoded. */
+async function decode(raw: Buffer, encoding: string | undefined, maxBytes: number, url: string): Promise<string> {
+  const coding = encoding?.trim().toLowerCase();
+  if (!coding || coding === 'identity') return raw.toString('utf8');
+  const inflater = coding === 'gzip' || coding === 'x-gzip' ? gunzipAsync : coding === 'deflate' ? inflateAsync : undefined;
+  if (!inflater) throw new UpstreamPayloadError(redactUrl(url), `the body is encoded as ${JSON.stringify(encoding)}, which buildscope cannot decode (it reads gzip and deflate)`);
+  try {
+    return (await inflater(raw, { maxOutputLength: maxBytes })).toString('utf8');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test(e.message)) {
+      throw new SourceError('too_large', `GET ${redactUrl(url)}: the ${coding} body decodes to more than ${maxBytes} bytes; raise the source's max_body_bytes if this is expected`);
+    }
+    throw new UpstreamPayloadError(redactUrl(url), `the body says Content-Encoding: ${coding} but does not decode (${e.message}); starts with ${JSON.stringify(raw.subarray(0, 16).toString('hex'))}`);
+  }
+}
+
+async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: string, signal?: AbortSignal): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
@@ -121,7 +165,7 @@ async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: st
     }
     throw new SourceError('network', `GET ${redactUrl(url)}: the connection broke while reading the body (${(err as Error).message})`, { cause: err });
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 function flatHeaders(h: Record<string, string | string[] | undefined>): Record<string, string> {

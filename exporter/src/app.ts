@@ -110,6 +110,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     version: VERSION,
     ready: () => parts.runners.ready(),
     taskotekaBackends: parts.runners.taskotekaBackends(),
+    taskLogs: parts.runners.taskLogs(),
   });
   await app.register(metricsRoute, { metrics: parts.metrics });
   app.get('/', { schema: { hide: true } }, async (_req, reply) => {

@@ -7,6 +7,7 @@ import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Authenticator } from './auth.js';
 import type { TaskotekaCompatBackend } from '../sources/girar/compat-backend.js';
+import type { TaskLogReader } from '../sources/runners.js';
 
 export interface ApiDeps {
   store: Store;
@@ -22,6 +23,8 @@ export interface ApiDeps {
   authenticator?: Authenticator;
   /** girar sources that serve the taskoteka-compatible API under /compat/taskoteka/<source>/, by source name. */
   taskotekaBackends?: ReadonlyMap<string, TaskotekaCompatBackend>;
+  /** Sources that read a task's log from the upstream on demand (karajo), by source name. */
+  taskLogs?: ReadonlyMap<string, TaskLogReader>;
 }
 
 /** The fastify instance as the routes see it: TypeBox schemas type request and reply. */

@@ -18,6 +18,7 @@ import { registerRecordRoutes } from './records.js';
 import { ChangeEventSchema } from './schemas.js';
 import { registerSourceRoutes } from './sources.js';
 import { registerSummaryRoutes } from './summary.js';
+import { registerTaskLogRoute } from './task-log.js';
 import { registerTaskRoutes } from './tasks.js';
 import { registerValueRoutes } from './values.js';
 
@@ -70,6 +71,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   registerHealthRoutes(api, deps);
   registerSourceRoutes(api, deps);
   registerTaskRoutes(api, deps);
+  registerTaskLogRoute(api, deps);
   registerSummaryRoutes(api, deps);
   registerValueRoutes(api, deps);
   registerRecordRoutes(api, deps);

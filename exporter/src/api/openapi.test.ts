@@ -44,6 +44,7 @@ describe('GET /openapi.json', () => {
         '/api/v1/summary',
         '/api/v1/tasks',
         '/api/v1/tasks/{source}/{id}',
+        '/api/v1/tasks/{source}/{id}/log',
         '/api/v1/values/{field}',
         '/api/v1/workers',
         '/openapi.json',

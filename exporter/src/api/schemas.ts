@@ -127,6 +127,9 @@ export const JobSchema = Type.Object({
   intervalSeconds: Type.Optional(Type.Number()),
   schedule: Type.Optional(Type.String()),
   lastDurationSeconds: Type.Optional(Type.Number()),
+  overdue: Type.Optional(Type.Boolean({ description: 'next_run is more than one interval (or schedule period) past while not paused' })),
+  logRetention: Type.Optional(Type.Integer({ description: 'Runs the upstream keeps' })),
+  lastRunCounter: Type.Optional(Type.Integer({ description: 'Highest run counter (karajo log counter)' })),
   description: Type.Optional(Type.String()),
   url: Type.Optional(Type.String()),
 });

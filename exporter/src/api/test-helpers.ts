@@ -2,6 +2,7 @@
  * Test support for the API: a config, a fake health provider, hand-built girar and koji tasks,
  * and an app with a real Store behind the API. Used by the `*.test.ts` files beside it.
  */
+import type { ApiDeps } from './deps.js';
 import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { AppConfig } from '../config/schema.js';
@@ -184,6 +185,8 @@ export interface TestApiOptions extends ConfigOverrides {
   authenticator?: Authenticator;
   /** girar sources served under /compat/taskoteka/<name>/. */
   taskotekaBackends?: ReadonlyMap<string, TaskotekaCompatBackend>;
+  /** Sources that read task logs on demand. */
+  taskLogs?: ApiDeps['taskLogs'];
   /** Add routes (e.g. `/metrics`, which needs the store and health) after the API and before ready. */
   extraRoutes?: (app: FastifyInstance, parts: { store: Store; health: FakeHealth }) => void;
 }
@@ -209,6 +212,7 @@ export async function buildTestApi(options: TestApiOptions = {}): Promise<TestAp
     ready: () => ready,
     ...(options.authenticator ? { authenticator: options.authenticator } : {}),
     ...(options.taskotekaBackends ? { taskotekaBackends: options.taskotekaBackends } : {}),
+    ...(options.taskLogs ? { taskLogs: options.taskLogs } : {}),
   });
   options.extraRoutes?.(app, { store, health });
   await app.ready();

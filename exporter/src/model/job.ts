@@ -13,6 +13,12 @@ export interface Job {
   intervalSeconds?: number;
   schedule?: string;
   lastDurationSeconds?: number;
+  /** Its next run is overdue: more than one interval (or schedule period) past, while not paused. */
+  overdue?: boolean;
+  /** How many runs the upstream keeps (karajo log_retention). */
+  logRetention?: number;
+  /** Highest run counter seen (karajo: log counters are 1-based and never reused). */
+  lastRunCounter?: number;
   description?: string;
   url?: string;
   native?: unknown;

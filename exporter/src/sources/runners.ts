@@ -8,6 +8,10 @@ import { UpstreamHttp, type RequestRecorder } from './http.js';
 import { definitionOf } from './registry.js';
 import { SourceRunner } from './runner.js';
 import type { TaskotekaCompatBackend } from './girar/compat-backend.js';
+import type { TaskLog } from './source.js';
+
+/** Reads one task's log from its upstream, on demand. */
+export type TaskLogReader = (id: string, signal: AbortSignal) => Promise<TaskLog | undefined>;
 
 export interface RunnersDeps {
   store: Store;
@@ -45,6 +49,16 @@ export class SourceRunners implements HealthProvider {
   taskotekaBackends(): Map<string, TaskotekaCompatBackend> {
     const out = new Map<string, TaskotekaCompatBackend>();
     for (const r of this.runners) if (r.adapter.taskotekaCompat) out.set(r.name, r.adapter.taskotekaCompat);
+    return out;
+  }
+
+  /** Sources that read task logs on demand, by source name. */
+  taskLogs(): Map<string, TaskLogReader> {
+    const out = new Map<string, TaskLogReader>();
+    for (const r of this.runners) {
+      const read = r.adapter.taskLog;
+      if (read) out.set(r.name, (id, signal) => read.call(r.adapter, id, signal));
+    }
     return out;
   }
 

@@ -104,8 +104,20 @@ export interface SourceAdapter {
   problems?(): SourceProblems;
   /** Health of each upstream endpoint, for sources that poll several; read by the runner after each poll. */
   endpoints?(): EndpointHealth[];
+  /**
+   * Read one task's log from the upstream now (karajo: a run's log), for `GET /api/v1/tasks/{source}/{id}/log`.
+   * Resolves undefined when the upstream does not know it (any more). Never called by a poll.
+   */
+  taskLog?(id: string, signal: AbortSignal): Promise<TaskLog | undefined>;
   /** girar only: what the taskoteka-compatible API needs beyond the store (see girar/compat-backend.ts). */
   taskotekaCompat?: TaskotekaCompatBackend;
+}
+
+/** A task's log as the upstream keeps it, read on demand. */
+export interface TaskLog {
+  text: string;
+  /** The upstream's status word for it, when it says. */
+  status?: string;
 }
 
 /** How the API picks states when a task query names none (taskoteka's default-state rules). */

@@ -10,6 +10,7 @@ import type { Worker } from '../../model/worker.js';
 import { parseDuration } from '../../util/duration.js';
 import { PartialPollError, SourceError } from '../errors.js';
 import type { EndpointHealth, SourceProblems } from '../health.js';
+import { ProblemTracker, type RecordProblem } from '../problem-tracker.js';
 import type { Snapshot, SourceContext } from '../source.js';
 import type { ApbConfig } from './config.js';
 import type { Endpoint } from './endpoint.js';
@@ -28,8 +29,7 @@ export class ApbAdapter {
   private readonly farm: FarmPoller | undefined;
   private readonly waitMs: number;
   private held = new Set<string>();
-  private readonly problemKeys = new Set<string>();
-  private readonly problemsTotal = new Map<string, number>();
+  private readonly problemTracker = new ProblemTracker();
 
   constructor(
     config: ApbConfig,
@@ -66,23 +66,12 @@ export class ApbAdapter {
   }
 
   problems(): SourceProblems {
-    const current = new Map<string, number>();
-    const seen = new Set<string>();
-    const examples: SourceProblems['examples'] = [];
-    const note = (endpoint: string, id: string, reason: string, message: string) => {
-      const key = `${endpoint}\u0000${id}\u0000${reason}\u0000${message}`;
-      seen.add(key);
-      current.set(reason, (current.get(reason) ?? 0) + 1);
-      if (!this.problemKeys.has(key)) this.problemsTotal.set(reason, (this.problemsTotal.get(reason) ?? 0) + 1);
-      if (examples.length < 10) examples.push({ id, reason, message: `${endpoint}: ${message}` });
-    };
+    const found: RecordProblem[] = [];
     for (const e of this.endpointList) {
-      for (const r of e.rejected) note(e.name, r.id ?? `${e.name} entry ${r.index}`, BAD_ENTRY, r.message);
-      for (const f of e.recordFailures) note(e.name, f.id, DETAIL_UNAVAILABLE, f.message);
+      for (const r of e.rejected) found.push({ where: e.name, id: r.id ?? `${e.name} entry ${r.index}`, reason: BAD_ENTRY, message: r.message });
+      for (const f of e.recordFailures) found.push({ where: e.name, id: f.id, reason: DETAIL_UNAVAILABLE, message: f.message });
     }
-    this.problemKeys.clear();
-    for (const k of seen) this.problemKeys.add(k);
-    return { current: Object.fromEntries(current), total: Object.fromEntries(this.problemsTotal), examples };
+    return this.problemTracker.update(found);
   }
 
   endpoints(): EndpointHealth[] {

@@ -5,7 +5,7 @@ import { setup } from './test-helpers.js';
 /** Bounded label names the architecture allows, plus the info labels of the declared info gauges. */
 const ALLOWED_LABELS = new Set([
   'source', 'kind', 'repo', 'state', 'phase', 'arch', 'worker', 'method', 'channel', 'result', 'status', 'from_state', 'to_state', 'code',
-  'upstream_version', 'version', 'family', 'reason',
+  'upstream_version', 'version', 'family', 'reason', 'karajo_job',
 ]);
 const FORBIDDEN_LABELS = ['id', 'task', 'task_id', 'build', 'build_id', 'subtask', 'owner', 'user', 'package', 'pkg', 'job', 'hash', 'url', 'message'];
 

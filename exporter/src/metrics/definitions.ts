@@ -10,6 +10,12 @@ export const TASK_DURATION_BUCKETS = [30, 60, 120, 300, 600, 1200, 1800, 3600, 7
 /** One poll of an upstream: 50 ms up to a minute. */
 export const POLL_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60] as const;
 
+/** Scheduled jobs' runs: a second up to a day. */
+export const RUN_DURATION_BUCKETS = [1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600, 86400] as const;
+
+/** karajo job status words exported as they are; anything else is `other`, no status (after a resume) `none`. */
+export const KARAJO_JOB_STATUSES = ['started', 'running', 'success', 'failed', 'canceled', 'paused', 'none'] as const;
+
 /** Poll interval assumed in HELP texts when the app does not say (the config default). */
 export const DEFAULT_REFRESH_SECONDS = 30;
 
@@ -245,6 +251,67 @@ export const METRICS = {
     labels: ['source'],
     help: '1 when the APB farm answered GET /farm at the latest poll, else 0; only for sources with a farm.',
     updated: 'poll',
+  },
+  karajoJobStatus: {
+    name: 'buildfarm_karajo_job_status',
+    type: 'gauge',
+    unit: 'boolean',
+    labels: ['source', 'karajo_job', 'status'],
+    help: "1 for a karajo job's current status (started, running, success, failed, canceled, paused, none after a resume, other), 0 for the rest.",
+    updated: 'poll',
+    note: 'Every status word is present for every job, so `== 1` and `== 0` both work in alerts. The label is `karajo_job` because Prometheus reserves `job` for the scrape job. An exec and an http job with the same id: the http one is `http:<id>`.',
+  },
+  karajoJobPaused: {
+    name: 'buildfarm_karajo_job_paused',
+    type: 'gauge',
+    unit: 'boolean',
+    labels: ['source', 'karajo_job'],
+    help: '1 when the karajo job is paused, else 0.',
+    updated: 'poll',
+  },
+  karajoJobOverdue: {
+    name: 'buildfarm_karajo_job_overdue',
+    type: 'gauge',
+    unit: 'boolean',
+    labels: ['source', 'karajo_job'],
+    help: "1 when the karajo job's next_run is more than one interval (or schedule period, plus the source's overdue_grace) in the past while it is neither paused nor running, else 0.",
+    updated: 'poll',
+    note: 'Evaluated at each poll against the exporter clock. A schedule whose period cannot be told (not minutely/hourly/daily/weekly/monthly) counts only overdue_grace.',
+  },
+  karajoJobLastRun: {
+    name: 'buildfarm_karajo_job_last_run_timestamp_seconds',
+    type: 'gauge',
+    unit: 'timestamp_seconds',
+    labels: ['source', 'karajo_job'],
+    help: "When the karajo job's latest run ended (last_run); absent when it never ran.",
+    updated: 'poll',
+  },
+  karajoJobNextRun: {
+    name: 'buildfarm_karajo_job_next_run_timestamp_seconds',
+    type: 'gauge',
+    unit: 'timestamp_seconds',
+    labels: ['source', 'karajo_job'],
+    help: "When the karajo job runs next (next_run); absent when it has none (a job run only by its webhook).",
+    updated: 'poll',
+  },
+  karajoRuns: {
+    name: 'buildfarm_karajo_runs_total',
+    type: 'counter',
+    unit: 'count',
+    labels: ['source', 'karajo_job', 'result'],
+    help: 'Runs of karajo jobs seen ending, by result (success, failed, canceled; paused for a tick skipped while paused); a run counter is counted once, also when it started and ended between two polls.',
+    updated: 'transition',
+    note: "karajo numbers each job's runs 1, 2, 3... and never reuses a number, so a counter above the highest seen is a new run. Runs that already existed at the exporter's first poll, and the runs a job brings when it first appears later, are the baseline, not counted. A karajo restart keeps the numbers: nothing is counted twice.",
+  },
+  karajoRunDuration: {
+    name: 'buildfarm_karajo_run_duration_seconds',
+    type: 'histogram',
+    unit: 'seconds',
+    labels: ['source', 'karajo_job', 'result'],
+    help: 'Run time of karajo job runs whose start and end are known, by result.',
+    updated: 'transition',
+    buckets: RUN_DURATION_BUCKETS,
+    note: "karajo's API gives no start time: a run's start is the poll that first saw it running, and its end the job's last_run (exact) when it is the newest run, else the poll that saw it end. A run that started and ended between two polls has no known start and is not observed. Precision: one poll interval.",
   },
   jobs: {
     name: 'buildfarm_jobs',

@@ -16,6 +16,7 @@ import { registerSelfMetrics } from './self-metrics.js';
 import { SourceMetrics } from './source-metrics.js';
 import { TaskMetrics } from './task-metrics.js';
 import { registerWorkerMetrics } from './worker-metrics.js';
+import { KarajoMetrics } from './karajo-metrics.js';
 
 export { metricsRoute } from './route.js';
 export { METRICS, METRIC_DEFINITIONS, type MetricDefinition } from './definitions.js';
@@ -57,6 +58,7 @@ export class ExporterMetrics implements PollObserver {
   private readonly labels = new LabelGuard();
   private readonly tasks: TaskMetrics;
   private readonly girar: GirarMetrics;
+  private readonly karajo: KarajoMetrics;
   private readonly sources: SourceMetrics;
   private readonly collectErrors: Counter<'family'>;
   private readonly unsubscribe: () => void;
@@ -69,6 +71,7 @@ export class ExporterMetrics implements PollObserver {
     this.girar = new GirarMetrics(ctx, deps.store, this.series, this.labels);
     registerRecordMetrics(ctx, deps.store);
     registerWorkerMetrics(ctx, deps.store, deps.health, this.labels);
+    this.karajo = new KarajoMetrics(ctx, deps.store, this.series, this.labels);
     this.sources = new SourceMetrics(ctx, deps.health, this.series, this.labels);
     this.collectErrors = registerSelfMetrics(ctx, { store: deps.store, version: deps.version, sseClients: deps.sseClients, lastSeries: () => this.lastSeries });
     if (deps.processMetrics !== false) {
@@ -124,6 +127,7 @@ export class ExporterMetrics implements PollObserver {
     // The store calls listeners in the middle of applying a poll: never let a metrics bug fail it.
     this.guard(METRICS.taskTransitions.name, change, () => this.tasks.onTask(change));
     this.guard(METRICS.girarArchBuilds.name, change, () => this.girar.onTask(change));
+    this.guard(METRICS.karajoRuns.name, change, () => this.karajo.onTask(change));
   }
 
   private guard(family: string, change: TaskChange, fn: () => void): void {

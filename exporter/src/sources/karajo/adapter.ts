@@ -1,0 +1,113 @@
+/**
+ * The `karajo` adapter: one `GET /karajo/api/environment` per poll gives every job and its
+ * retained run index. Run counters never go back, so a counter above the highest one seen for a
+ * job is a new run: counted when first seen, even if it started and finished between two polls.
+ * Log content is read only on demand (`taskLog`), never on a poll.
+ */
+import type { Job } from '../../model/job.js';
+import type { Task } from '../../model/task.js';
+import { isoUtc } from '../../util/clock.js';
+import { parseDuration } from '../../util/duration.js';
+import type { SourceProblems } from '../health.js';
+import { ProblemTracker, type RecordProblem } from '../problem-tracker.js';
+import type { Snapshot, SourceContext, TaskLog } from '../source.js';
+import { KarajoClient, type JobType } from './client.js';
+import type { KarajoConfig } from './config.js';
+import { jobViews, karajoTime, logEntries, runPhase, runStatus, runTask, toJob } from './normalize.js';
+
+const BAD_ENTRY = 'bad_value';
+
+export class KarajoAdapter {
+  private readonly client: KarajoClient;
+  private readonly graceSeconds: number;
+  /** Highest run counter seen per job id; kept when a job goes away, so a job that comes back is not counted again. */
+  private readonly maxCounter = new Map<string, number>();
+  /** When each held run finished, once known: it stays put when a newer run moves the job's last_run. */
+  private finishedAt = new Map<string, string>();
+  /** When a new run was first seen running (karajo does not say when a run started). */
+  private startedAt = new Map<string, string>();
+  /** karajo id and kind of each held run, for reading its log on demand. */
+  private runs = new Map<string, { type: JobType; jobId: string; counter: number }>();
+  private baselined = false;
+  private found: RecordProblem[] = [];
+  private readonly problemTracker = new ProblemTracker();
+
+  constructor(
+    config: KarajoConfig,
+    private readonly ctx: SourceContext,
+  ) {
+    this.graceSeconds = parseDuration(config.overdue_grace) ?? 0;
+    this.client = new KarajoClient(ctx.http, {
+      url: config.url,
+      maxBodyBytes: config.max_body_bytes,
+      ...(config.user ? { user: config.user } : {}),
+      ...(config.headers ? { headers: config.headers } : {}),
+    });
+  }
+
+  async poll(signal: AbortSignal): Promise<Snapshot> {
+    const read = await this.client.environment(signal);
+    const nowMs = this.ctx.clock.now();
+    const found: RecordProblem[] = read.rejected.map((r) => ({ id: r.key, reason: BAD_ENTRY, message: `${r.type} job ${JSON.stringify(r.key)}: ${r.message}` }));
+    const tasks: Task[] = [];
+    const jobs: Job[] = [];
+    const newTaskIds: string[] = [];
+    const finishedAt = new Map<string, string>();
+    const startedAt = new Map<string, string>();
+    const runs = new Map<string, { type: JobType; jobId: string; counter: number }>();
+    for (const view of jobViews(read.exec, read.http)) {
+      const { entries, rejected } = logEntries(view);
+      if (rejected > 0) found.push({ id: view.id, reason: BAD_ENTRY, message: `${rejected} malformed entr${rejected === 1 ? 'y' : 'ies'} in the job's logs` });
+      const seenBefore = this.maxCounter.get(view.id);
+      // karajo sets last_run when a run ends: the newest finished run ended then.
+      const newestFinished = [...entries].reverse().find((e) => ['success', 'failed', 'canceled'].includes(runPhase(runStatus(e))))?.counter;
+      const lastRun = karajoTime(view.job.last_run);
+      let max = seenBefore ?? 0;
+      for (const entry of entries) {
+        const id = `${view.id}#${entry.counter}`;
+        const isNew = this.baselined && seenBefore !== undefined && entry.counter > seenBefore;
+        const finished = this.finishedAt.get(id) ?? (entry.counter === newestFinished ? lastRun : undefined);
+        const task = runTask(view, entry, { source: this.ctx.name, base: this.client.base, ...(finished ? { finished } : {}) });
+        if (task.finished) finishedAt.set(id, task.finished);
+        // A run seen running by the poll right after it began started since the previous poll: date it by this poll.
+        const started = this.startedAt.get(id) ?? (isNew && task.phase === 'running' ? isoUtc(nowMs) : undefined);
+        if (started) {
+          startedAt.set(id, started);
+          if (!task.finished || task.finished >= started) task.started = started;
+        }
+        runs.set(id, { type: view.type, jobId: view.job.id, counter: entry.counter });
+        tasks.push(task);
+        // A job first seen after the first poll brings its old runs: they are not new.
+        if (isNew) newTaskIds.push(id);
+        max = Math.max(max, entry.counter);
+      }
+      this.maxCounter.set(view.id, max);
+      jobs.push(toJob(view, { source: this.ctx.name, base: this.client.base, nowMs, graceSeconds: this.graceSeconds, ...(max > 0 ? { lastRunCounter: max } : {}) }));
+    }
+    this.baselined = true;
+    this.finishedAt = finishedAt;
+    this.startedAt = startedAt;
+    this.runs = runs;
+    this.found = found;
+    return {
+      type: 'snapshot',
+      tasks,
+      jobs,
+      ...(newTaskIds.length > 0 ? { newTaskIds } : {}),
+      upstream: read.env.version ? { version: read.env.version } : {},
+    };
+  }
+
+  problems(): SourceProblems {
+    return this.problemTracker.update(this.found);
+  }
+
+  /** A run's log, read from karajo now; undefined when the run is unknown or karajo no longer keeps its log. */
+  async taskLog(id: string, signal: AbortSignal): Promise<TaskLog | undefined> {
+    const run = this.runs.get(id);
+    if (!run) return undefined;
+    const log = await this.client.log(run.type, run.jobId, run.counter, signal);
+    if (!log) return undefined;
+    return { text: Buffer.from(log.content ?? '', 'base64').toString('utf8'), ...(log.status ? { status: log.status } : {}) };
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The `karajo` source: karajo's scheduled and HTTP-triggered jobs (JobExec) and periodic HTTP
+ * calls (JobHTTP), and their runs. See README.md in this folder for what is polled, the status ->
+ * phase table and the metrics.
+ */
+import type { DemoContext, DemoInstance, SourceAdapter, SourceDefinition } from '../source.js';
+import { KarajoAdapter } from './adapter.js';
+import { karajoConfigSchema, validateKarajoConfig } from './config.js';
+import { KarajoSimulator } from './simulator.js';
+
+export { karajoConfigSchema, parseKarajoConfig, type KarajoConfig } from './config.js';
+export { KARAJO_RUN_PHASES, runPhase } from './normalize.js';
+
+export const karajoSource: SourceDefinition<typeof karajoConfigSchema> = {
+  kind: 'karajo',
+  description: 'karajo jobs (JobExec, JobHTTP) and their runs, from GET /karajo/api/environment (gzip, {code, data} envelope); run logs read on demand',
+  configSchema: karajoConfigSchema,
+  validate: validateKarajoConfig,
+  create(config, ctx): SourceAdapter {
+    const adapter = new KarajoAdapter(config, ctx);
+    return {
+      poll: (signal) => adapter.poll(signal),
+      problems: () => adapter.problems(),
+      taskLog: (id, signal) => adapter.taskLog(id, signal),
+    };
+  },
+  async demo(ctx: DemoContext): Promise<DemoInstance> {
+    const sim = new KarajoSimulator({ clock: ctx.clock, seed: 5 });
+    const url = await sim.listen('127.0.0.1');
+    sim.start({ stepMs: 1000 });
+    ctx.log.debug({ url }, 'karajo simulator listening');
+    return {
+      config: { url },
+      url,
+      close: async () => {
+        sim.stop();
+        await sim.close();
+      },
+    };
+  },
+};

@@ -99,7 +99,7 @@ describe('config files', () => {
 
   it('accepts the shipped example config (examples/buildscope.yaml)', async () => {
     const cfg = await loadConfigFile(fileURLToPath(new URL('../../../examples/buildscope.yaml', import.meta.url)), kindSchemas, {}, {});
-    expect(cfg.sources.map((s) => [s.name, s.kind, s.intervalSeconds])).toEqual([['alt', 'girar', 60], ['archpower', 'apb', 30]]);
+    expect(cfg.sources.map((s) => [s.name, s.kind, s.intervalSeconds])).toEqual([['alt', 'girar', 60], ['archpower', 'apb', 30], ['cron', 'karajo', 30]]);
   });
 
   it('lets flags override the file', async () => {

@@ -55,7 +55,8 @@ export interface RenderedMetrics {
 export class ExporterMetrics implements PollObserver {
   readonly registry: Registry;
   private readonly series = new SourceSeries();
-  private readonly labels = new LabelGuard();
+  /** Sources cap their workers (APB: 200 configured servers and 300 more from the farm), so `worker` may take more values. */
+  private readonly labels = new LabelGuard(100, { worker: 1000 });
   private readonly tasks: TaskMetrics;
   private readonly girar: GirarMetrics;
   private readonly karajo: KarajoMetrics;

@@ -10,7 +10,11 @@ export const OTHER = 'other';
 export class LabelGuard {
   private readonly admitted = new Map<string, Set<string>>();
 
-  constructor(private readonly maxPerScope = 100) {}
+  constructor(
+    private readonly maxPerScope = 100,
+    /** Other limits for some labels, e.g. `worker`, whose values the sources cap themselves. */
+    private readonly perLabel: Readonly<Record<string, number>> = {},
+  ) {}
 
   label(source: string, name: string, value: string): string {
     if (value.length > 80 || /[\u0000-\u001f\u007f]/.test(value)) return OTHER;
@@ -18,7 +22,7 @@ export class LabelGuard {
     let set = this.admitted.get(scope);
     if (!set) this.admitted.set(scope, (set = new Set()));
     if (set.has(value)) return value;
-    if (set.size >= this.maxPerScope) return OTHER;
+    if (set.size >= (this.perLabel[name] ?? this.maxPerScope)) return OTHER;
     set.add(value);
     return value;
   }

@@ -13,6 +13,7 @@ const routes: Record<string, (req: IncomingMessage, res: ServerResponse, body: s
   '/bomb': (_req, res) => res.writeHead(200, { 'content-encoding': 'gzip' }).end(gzipSync(Buffer.alloc(4 * 1024 * 1024))),
   '/br': (_req, res) => res.writeHead(200, { 'content-encoding': 'br' }).end('x'),
   '/gzip-error': (_req, res) => res.writeHead(401, { 'content-encoding': 'gzip' }).end(gzipSync('{"message":"who are you","code":401}')),
+  '/deep': (_req, res) => res.writeHead(200).end('['.repeat(5000) + ']'.repeat(5000)),
   '/login': (req, res, body) => {
     if (req.method !== 'POST' || req.headers['content-type'] !== 'application/x-www-form-urlencoded') return res.writeHead(405).end();
     const form = new URLSearchParams(body);
@@ -48,6 +49,11 @@ describe('UpstreamHttp', () => {
     await expect(bad).rejects.toBeInstanceOf(UpstreamPayloadError);
     await expect(bad).rejects.toThrow(/says Content-Encoding: gzip but does not decode/);
     await expect(http.get(`${base}/br`, { signal: signal() })).rejects.toThrow(/encoded as "br", which buildscope cannot decode/);
+  });
+
+  it('refuses JSON nested deeper than the store can re-serialize', async () => {
+    await expect(http.getJson(`${base}/deep`, { signal: signal() })).rejects.toThrow(/JSON nested deeper than 64 levels/);
+    expect((await http.getJson(`${base}/gzip`, { signal: signal() })).value).toBeDefined();
   });
 
   it('caps the decoded size, so a small gzip body cannot blow up memory', async () => {

@@ -72,15 +72,7 @@ export class UpstreamHttp {
   /** GET a URL and parse its body as JSON (any JSON value; validate it at the caller). */
   async getJson(url: string, options: HttpGetOptions): Promise<{ value: unknown; headers: Record<string, string> }> {
     const res = await this.get(url, { ...options, headers: { accept: 'application/json', ...options.headers } });
-    try {
-      return { value: JSON.parse(res.body) as unknown, headers: res.headers };
-    } catch (err) {
-      const type = res.headers['content-type'] ?? 'no content-type';
-      throw new UpstreamPayloadError(
-        redactUrl(url),
-        `not valid JSON (${type}, ${res.body.length} bytes): ${(err as Error).message}; starts with ${JSON.stringify(res.body.slice(0, 60))}`,
-      );
-    }
+    return { value: parseUpstreamJson(res, url), headers: res.headers };
   }
 
   /** Open a long-lived GET (SSE) and hand back the body stream. Non-2xx answers throw. */
@@ -118,6 +110,36 @@ export class UpstreamHttp {
     this.record(String(res.statusCode));
     return { status: res.statusCode, headers: flatHeaders(res.headers), body: res.body };
   }
+}
+
+/** Deepest nesting accepted in an upstream JSON body: real payloads are a few levels deep, and the store re-serializes records recursively. */
+export const MAX_JSON_DEPTH = 64;
+
+/** Parse an upstream body as JSON: a payload error when it is not JSON or nests deeper than MAX_JSON_DEPTH. */
+export function parseUpstreamJson(res: HttpResponse, url: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(res.body) as unknown;
+  } catch (err) {
+    const type = res.headers['content-type'] ?? 'no content-type';
+    throw new UpstreamPayloadError(redactUrl(url), `not valid JSON (${type}, ${res.body.length} bytes): ${(err as Error).message}; starts with ${JSON.stringify(res.body.slice(0, 60))}`);
+  }
+  if (jsonDepth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new UpstreamPayloadError(redactUrl(url), `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  return value;
+}
+
+/** Nesting depth of a parsed JSON value, counted without recursion and given up past `limit`. */
+function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > deepest) deepest = depth + 1;
+    if (deepest > limit) return deepest;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return deepest;
 }
 
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);

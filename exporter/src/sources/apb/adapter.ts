@@ -8,7 +8,7 @@ import { setMaxListeners } from 'node:events';
 import type { Task } from '../../model/task.js';
 import type { Worker } from '../../model/worker.js';
 import { parseDuration } from '../../util/duration.js';
-import { PartialPollError, SourceError } from '../errors.js';
+import { PartialPollError, SourceError, errorMessage } from '../errors.js';
 import type { EndpointHealth, SourceProblems } from '../health.js';
 import { ProblemTracker, type RecordProblem } from '../problem-tracker.js';
 import type { Snapshot, SourceContext } from '../source.js';
@@ -29,6 +29,11 @@ export class ApbAdapter {
   private readonly farm: FarmPoller | undefined;
   private readonly waitMs: number;
   private held = new Set<string>();
+  /** The previous snapshot's tasks and workers: kept when a record cannot be mapped, and to stop a finished build from going back. */
+  private lastTasks = new Map<string, Task>();
+  private lastWorkers = new Map<string, Worker>();
+  /** Records the latest snapshot could not map (kept at their previous version). */
+  private unmapped: RecordProblem[] = [];
   private readonly problemTracker = new ProblemTracker();
 
   constructor(
@@ -36,7 +41,10 @@ export class ApbAdapter {
     private readonly ctx: SourceContext,
   ) {
     const timeoutMs = (parseDuration(config.server_timeout) ?? 10) * 1000;
-    this.waitMs = (parseDuration(config.wait) ?? 3) * 1000;
+    // A poll must end before the runner's deadline, or its result (and the new builds it took) is lost.
+    const waitMs = (parseDuration(config.wait) ?? 3) * 1000;
+    this.waitMs = Math.min(waitMs, Math.max(100, ctx.pollTimeoutSeconds * 1000 * 0.5));
+    if (this.waitMs < waitMs) ctx.log.warn({ wait_ms: waitMs, poll_timeout_s: ctx.pollTimeoutSeconds }, `wait ${config.wait} is not below half the source timeout; using ${this.waitMs} ms so every poll ends in time`);
     const pollerCtx = { source: ctx.name, http: ctx.http, clock: ctx.clock, closed: this.closed.signal, timeoutMs };
     // Every request of every endpoint listens on this signal (one per server at a time, several requests each).
     setMaxListeners(0, this.closed.signal);
@@ -66,9 +74,9 @@ export class ApbAdapter {
   }
 
   problems(): SourceProblems {
-    const found: RecordProblem[] = [];
+    const found: RecordProblem[] = [...this.unmapped];
     for (const e of this.endpointList) {
-      for (const r of e.rejected) found.push({ where: e.name, id: r.id ?? `${e.name} entry ${r.index}`, reason: BAD_ENTRY, message: r.message });
+      for (const r of e.rejected) found.push({ where: e.name, id: r.id ?? `${e.name} entry ${r.index}`, reason: r.reason ?? BAD_ENTRY, message: r.message });
       for (const f of e.recordFailures) found.push({ where: e.name, id: f.id, reason: DETAIL_UNAVAILABLE, message: f.message });
     }
     return this.problemTracker.update(found);
@@ -83,12 +91,23 @@ export class ApbAdapter {
   }
 
   private snapshot(): Snapshot {
+    const unmapped: RecordProblem[] = [];
+    /** Map one record; when that throws (a value no check foresaw), keep its previous version and report it. */
+    const guarded = <T>(id: string, where: string, map: () => T | undefined, previous: T | undefined): T | undefined => {
+      try {
+        return map();
+      } catch (err) {
+        unmapped.push({ where, id, reason: BAD_ENTRY, message: `cannot be mapped (${errorMessage(err)}); kept at its previous version` });
+        return previous;
+      }
+    };
+
     const workers: Worker[] = [];
-    for (const s of this.servers) {
-      const w = s.worker();
+    const keep = (w: Worker | undefined) => {
       if (w) workers.push(w);
-    }
-    if (this.farm) workers.push(...this.farm.workers());
+    };
+    for (const s of this.servers) keep(guarded(s.id, s.id, () => s.worker(), this.lastWorkers.get(s.id)));
+    if (this.farm) for (const w of guarded('farm servers', 'farm', () => this.farm?.workers(), [...this.lastWorkers.values()].filter((x) => !this.servers.some((s) => s.id === x.id))) ?? []) keep(w);
 
     const sightings = new Map<string, BuildSighting>();
     for (const s of this.servers) {
@@ -99,7 +118,15 @@ export class ApbAdapter {
       if (held && sighting.farm) held.farm = sighting.farm;
       else if (!held) sightings.set(sighting.id, sighting);
     }
-    const tasks: Task[] = [...sightings.values()].map((s) => buildTask(this.ctx.name, s));
+    const tasks: Task[] = [];
+    for (const sighting of sightings.values()) {
+      const before = this.lastTasks.get(sighting.id);
+      let task = guarded(sighting.id, sighting.server?.workerId ?? 'farm', () => buildTask(this.ctx.name, sighting), before);
+      // A completed or failed build never runs again: a list that lags (the farm's) or a server
+      // that forgot it must not take it back to building, which would count it twice.
+      if (task && before && FINAL_PHASES.has(before.phase) && !FINAL_PHASES.has(task.phase) && task.phase !== 'canceled') task = before;
+      if (task) tasks.push(task);
+    }
 
     // New since the previous listing of a server or the farm, and not held before from another.
     const newIds = new Set<string>();
@@ -107,9 +134,15 @@ export class ApbAdapter {
       for (const id of book.takeNewIds()) if (!this.held.has(id) && sightings.has(id)) newIds.add(id);
     }
     this.held = new Set(sightings.keys());
+    this.lastTasks = new Map(tasks.map((t) => [t.id, t]));
+    this.lastWorkers = new Map(workers.map((w) => [w.id, w]));
+    this.unmapped = unmapped;
     return { type: 'snapshot', tasks, workers, ...(newIds.size > 0 ? { newTaskIds: [...newIds] } : {}) };
   }
 }
+
+/** Phases a build never leaves (a cancelled APB build may run on, so it is not among them). */
+const FINAL_PHASES: ReadonlySet<string> = new Set(['success', 'failed']);
 
 /** Resolve when `work` settles or after `ms`, whichever is first (or when `signal` aborts). */
 function waitAtMost(work: Promise<unknown>, ms: number, signal: AbortSignal): Promise<void> {

@@ -6,7 +6,8 @@
 import type { TSchema, Static } from '@sinclair/typebox';
 import type { TypeCheck } from '@sinclair/typebox/compiler';
 import { deadline } from '../../util/deadline.js';
-import { UpstreamHttpError, UpstreamPayloadError, redactUrl } from '../errors.js';
+import { pathSegment } from '../../util/sane.js';
+import { SourceError, UpstreamHttpError, UpstreamPayloadError, redactUrl } from '../errors.js';
 import type { UpstreamHttp } from '../http.js';
 import { describeInvalid } from '../validate.js';
 import {
@@ -26,6 +27,8 @@ import {
 export interface ApbClientOptions {
   /** Base URL of the server or farm. */
   url: string;
+  /** Which APB program answers there (for the hints in errors). */
+  role: 'server' | 'farm';
   /** Farm only: sent as `Authorization: Bearer <token>`. */
   token?: string;
   /** Deadline of each request, in ms. */
@@ -38,6 +41,8 @@ export interface RejectedEntry {
   index: number;
   id?: string;
   message: string;
+  /** Why it was left out, when not a malformed entry (`bad_value`). */
+  reason?: string;
 }
 
 /** The valid entries of a list, in upstream order, and the rejected ones. */
@@ -80,7 +85,7 @@ export class ApbClient {
   /** `GET /build/{id}/status-api`, or undefined when the upstream no longer knows the build (404). */
   async buildRecord(id: string, signal: AbortSignal): Promise<BuildRecord | undefined> {
     try {
-      const record = await this.getChecked(`/build/${encodeURIComponent(id)}/status-api`, checkBuildRecord, signal, 'a GET /build/{id}/status-api answer');
+      const record = await this.getChecked(`/build/${pathSegment(id)}/status-api`, checkBuildRecord, signal, 'a GET /build/{id}/status-api answer');
       if (record.build_id !== id) throw new UpstreamPayloadError(this.safeUrl, `/build/${id}/status-api: asked for build ${id}, got ${record.build_id}`);
       return record;
     } catch (err) {
@@ -93,6 +98,10 @@ export class ApbClient {
   async farm(signal: AbortSignal): Promise<{ farm: Farm; servers: CheckedList<FarmServer> }> {
     const farm = await this.getChecked('/farm', checkFarm, signal, 'an apb-farm GET /farm answer');
     return { farm, servers: checkEntries(farm.servers, checkFarmServer) };
+  }
+
+  private scrubbed(err: unknown): unknown {
+    return scrubToken(err, this.options.token);
   }
 
   private async getChecked<T extends TSchema>(path: string, check: TypeCheck<T>, parent: AbortSignal, what: string): Promise<Static<T>> {
@@ -108,14 +117,28 @@ export class ApbClient {
       throw new UpstreamPayloadError(redactUrl(url), `does not look like ${what} (${describeInvalid(check, value) ?? 'unexpected shape'}); check that the URL points at the right APB service`);
     } catch (err) {
       if (err instanceof UpstreamHttpError && (err.status === 401 || err.status === 403)) {
-        const hint = this.options.token ? 'the farm token was refused; log in again (POST /auth/login) and update `farm.token`' : 'the endpoint wants a login; set `farm.token`';
-        throw new UpstreamHttpError(err.status, err.url, err.retryAfterSeconds, hint);
+        const hint =
+          this.options.role === 'server'
+            ? 'apb-server has no login: check that the URL reaches the server itself and not a proxy that wants one'
+            : this.options.token
+              ? 'the farm token was refused; log in again (POST /auth/login) and update `farm.token`'
+              : 'the endpoint wants a login; set `farm.token`';
+        throw this.scrubbed(new UpstreamHttpError(err.status, err.url, err.retryAfterSeconds, hint));
       }
-      throw err;
+      throw this.scrubbed(err);
     } finally {
       clear();
     }
   }
+}
+
+/** The token never leaves in a message, even when an upstream (a proxy's error page) echoes it back. */
+function scrubToken(err: unknown, token: string | undefined): unknown {
+  if (!token || !(err instanceof Error) || !err.message.includes(token)) return err;
+  const message = err.message.replaceAll(token, '<redacted>');
+  if (err instanceof UpstreamHttpError) return Object.assign(new UpstreamHttpError(err.status, err.url, err.retryAfterSeconds, ''), { message });
+  if (err instanceof SourceError) return new SourceError(err.code, message);
+  return new Error(message);
 }
 
 function checkEntries<T extends TSchema>(values: unknown[], check: TypeCheck<T>): CheckedList<Static<T>> {

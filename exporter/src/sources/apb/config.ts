@@ -121,6 +121,16 @@ export function serverId(server: ApbServerConfig): string {
   return server.name ?? hostPort(server.url);
 }
 
+/** host:port of an http(s) URL, or undefined when it is not one (a farm guest name). */
+export function hostPortOf(url: string): string | undefined {
+  if (!/^https?:\/\//i.test(url)) return undefined;
+  try {
+    return hostPort(url);
+  } catch {
+    return undefined;
+  }
+}
+
 export function hostPort(url: string): string {
   const u = new URL(url);
   const port = u.port || (u.protocol === 'https:' ? '443' : '80');

@@ -19,6 +19,9 @@ export interface HeldBuild<E> {
   record?: BuildRecord;
   /** No longer listed, but kept (it was active) until a status-api read tells its end. */
   dropped?: true;
+  /** Listings it has been missing from, and since when (epoch ms); it is let go after DROPPED_LISTINGS or DROPPED_MAX_MS (builds.ts). */
+  droppedFor?: number;
+  droppedAt?: number;
 }
 
 /** What one refresh learned; `errors` are the requests that failed (the first one is reported). */

@@ -255,7 +255,7 @@ describe('a build list between refreshes', () => {
     expect(b.takeNewIds()).toEqual([]);
   });
 
-  it('reads running builds first, then queued, then dropped active ones, then unread finished ones, within the budget', () => {
+  it('reads running builds first, then dropped active ones, then queued, then unread finished ones, within the budget', () => {
     const b = book();
     const listing = serverBuilds('server-GET-builds-latest-while-building.json');
     b.applyListing(listing);
@@ -265,7 +265,7 @@ describe('a build list between refreshes', () => {
     // The running build drops off the list: it is kept until a read tells how it ended.
     b.applyListing(listing.slice(0, 2));
     expect(b.builds.has('fail-0001')).toBe(true);
-    expect(b.toRead(10)).toEqual(['tarball-0003', 'ok-0002', 'fail-0001']);
+    expect(b.toRead(10)).toEqual(['fail-0001', 'tarball-0003', 'ok-0002']);
   });
 
   it("keeps a finished record when a lagging list still says the build runs (the farm's list trails a sweep)", () => {

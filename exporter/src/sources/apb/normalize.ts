@@ -7,8 +7,9 @@
 import type { Artifact, Phase, Task } from '../../model/task.js';
 import type { Worker } from '../../model/worker.js';
 import { isoUtc } from '../../util/clock.js';
+import { pathSegment, saneTimeMs } from '../../util/sane.js';
 import { zonedToUtc } from '../../util/time-zone.js';
-import type { BuildFile, BuildRecord, FarmBuild, ServerBuild, ServerHealth, ServerRoot } from './upstream.js';
+import { checkServerRoot, type BuildFile, type BuildRecord, type FarmBuild, type ServerBuild, type ServerHealth, type ServerRoot } from './upstream.js';
 
 export const APB_KIND = 'apb';
 
@@ -39,8 +40,9 @@ export function isActive(status: string): boolean {
 
 /** Epoch seconds (float) to ISO UTC; undefined for null, 0 or nonsense. */
 export function epochToIso(value: number | null | undefined): string | undefined {
-  if (value === null || value === undefined || !Number.isFinite(value) || value <= 0) return undefined;
-  return isoUtc(Math.round(value * 1000));
+  if (value === null || value === undefined) return undefined;
+  const ms = Math.round(value * 1000);
+  return saneTimeMs(ms) ? isoUtc(ms) : undefined;
 }
 
 /**
@@ -50,8 +52,10 @@ export function epochToIso(value: number | null | undefined): string | undefined
 export function isoToIso(value: string | null | undefined): string | undefined {
   if (!value) return undefined;
   if (FARM_TIME.test(value.trim())) return farmTimeToIso(value, 'UTC');
+  // Only full ISO 8601 date-times: Date.parse also takes "1" (2001) and other oddities.
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
   const ms = Date.parse(value);
-  return Number.isFinite(ms) ? isoUtc(ms) : undefined;
+  return saneTimeMs(ms) ? isoUtc(ms) : undefined;
 }
 
 const FARM_TIME = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?: ?UTC)?$/;
@@ -65,7 +69,9 @@ export function farmTimeToIso(value: string | null | undefined, timeZone: string
   const m = FARM_TIME.exec(value.trim());
   if (!m) return undefined;
   const wall = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6]));
-  return Number.isFinite(wall) ? isoUtc(zonedToUtc(wall, timeZone)) : undefined;
+  if (!saneTimeMs(wall)) return undefined;
+  const ms = zonedToUtc(wall, timeZone);
+  return saneTimeMs(ms) ? isoUtc(ms) : undefined;
 }
 
 /** "D days, H hours, M minutes" (host uptime) in seconds. */
@@ -116,7 +122,7 @@ export function serverWorker(who: ServerIdentity, root: ServerRoot | undefined, 
   setNumber(worker, 'queueLength', queue?.queued_builds);
   setNumber(worker, 'cpuCores', sys?.cpu?.cores);
   setNumber(worker, 'loadAverage', sys?.cpu?.load_average?.[0]);
-  setNumber(worker, 'cpuUsageRatio', sys?.cpu?.usage_percent === undefined ? undefined : sys.cpu.usage_percent / 100);
+  setNumber(worker, 'cpuUsageRatio', sys?.cpu?.usage_percent === undefined ? undefined : Math.min(1, sys.cpu.usage_percent / 100));
   setNumber(worker, 'memoryUsedBytes', sys?.memory?.used);
   setNumber(worker, 'memoryTotalBytes', sys?.memory?.total);
   setNumber(worker, 'diskUsedBytes', sys?.disk?.used);
@@ -162,6 +168,14 @@ export function obfuscateServerUrl(url: string): string {
   return `${host.slice(0, 3)}---${host.slice(-1)}`;
 }
 
+/** Memory, disk and cores of a server's GET / (or the farm's copy of it), to tell machines apart. */
+export function fingerprintOf(info: unknown): string | undefined {
+  if (!info || !checkServerRoot.Check(info)) return undefined;
+  const sys = info.system_info;
+  const parts = [sys?.memory?.total, sys?.disk?.total, sys?.cpu?.cores];
+  return parts.every((p) => p !== undefined) ? parts.join('/') : undefined;
+}
+
 /** The farm's arch word without its decorations (`x86_64 (misconfigured)` -> `x86_64`). */
 export function farmArch(arch: string): string {
   return arch.replace(/\s*\(.*\)\s*$/, '').trim();
@@ -192,12 +206,15 @@ export function buildTask(source: string, s: BuildSighting): Task {
   const arch = sv?.arch ?? (record?.server_arch ? farmArch(record.server_arch) : undefined) ?? (fm?.entry?.server_arch ? farmArch(fm.entry.server_arch) : undefined);
   const zone = fm?.timeZone ?? 'UTC';
 
-  // A server listing says start_time even for a queued build: it is then the creation time.
-  const listedStart = sv?.entry && sv.entry.status !== 'queued' ? isoToIso(sv.entry.start_time) : undefined;
+  // A server listing says start_time even for a build that never started (queued, or cancelled
+  // while queued): it is then the creation time. With a record, the record says whether it started.
+  const listedStart = sv?.entry && !sv.record && sv.entry.status !== 'queued' && sv.entry.status !== 'cancelled' ? isoToIso(sv.entry.start_time) : undefined;
   const created = epochToIso(record?.created_at) ?? (sv?.entry?.status === 'queued' ? isoToIso(sv.entry.start_time) : undefined) ?? farmTimeToIso(fm?.entry?.created_at, zone);
   const started = phase === 'queued' ? undefined : (epochToIso(record?.start_time) ?? listedStart ?? farmTimeToIso(fm?.entry?.start_time, zone));
   const finished = TERMINAL.has(phase) ? (epochToIso(record?.end_time) ?? isoToIso(sv?.entry?.end_time) ?? farmTimeToIso(fm?.entry?.end_time, zone)) : undefined;
-  const stateSince = phase === 'queued' ? created : phase === 'running' ? started : finished;
+  // Times from a broken upstream can disagree; an end before the start leaves the start unknown.
+  const startedOk = started !== undefined && finished !== undefined && started > finished ? undefined : started;
+  const stateSince = phase === 'queued' ? created : phase === 'running' ? startedOk : finished;
 
   const task: Task = {
     source,
@@ -221,13 +238,13 @@ export function buildTask(source: string, s: BuildSighting): Task {
   if (arch) task.repo = arch;
   task.message = fm?.entry?.display_name ?? pkgname;
   if (created) task.created = created;
-  if (started) task.started = started;
+  if (startedOk) task.started = startedOk;
   if (finished) task.finished = finished;
   if (stateSince) task.stateSince = stateSince;
   const updated = latest([created, started, finished]);
   if (updated) task.updated = updated;
   const base = sv?.base ?? fm?.base;
-  if (base) task.url = sv ? `${base}/build/${encodeURIComponent(s.id)}` : `${base}/build/${encodeURIComponent(s.id)}/status`;
+  if (base) task.url = sv ? `${base}/build/${pathSegment(s.id)}` : `${base}/build/${pathSegment(s.id)}/status`;
   const artifacts = record && base ? artifactsOf(record, sv?.record ? sv.base : (fm?.base ?? base)) : [];
   if (artifacts.length > 0) task.artifacts = artifacts;
   const attrs: Record<string, string | number | boolean> = {};
@@ -235,8 +252,9 @@ export function buildTask(source: string, s: BuildSighting): Task {
   if (worker) attrs.worker = worker;
   if (record?.exit_code !== undefined && record.exit_code !== null) attrs.exit_code = record.exit_code;
   const duration = record?.duration ?? sv?.entry?.duration;
-  if (TERMINAL.has(phase) && typeof duration === 'number' && Number.isFinite(duration) && duration > 0) attrs.duration_seconds = Math.round(duration * 1000) / 1000;
-  if (record?.build_timeout !== undefined && record.build_timeout !== null) attrs.build_timeout_seconds = record.build_timeout;
+  // Sane durations only: up to a year (APB's build_timeout is at most 4 h).
+  if (TERMINAL.has(phase) && typeof duration === 'number' && duration > 0 && duration < 366 * 86_400) attrs.duration_seconds = Math.round(duration * 1000) / 1000;
+  if (typeof record?.build_timeout === 'number' && Number.isFinite(record.build_timeout)) attrs.build_timeout_seconds = record.build_timeout;
   if (fm?.record?.queue_state) attrs.queue_state = fm.record.queue_state;
   if (Object.keys(attrs).length > 0) task.attrs = attrs;
   task.native = record ?? sv?.entry ?? fm?.entry;
@@ -251,7 +269,7 @@ export function artifactsOf(record: BuildRecord, base: string): Artifact[] {
   const add = (file: BuildFile, type: string) => {
     const a: Artifact = { name: file.filename, type };
     if (typeof file.size === 'number' && Number.isFinite(file.size)) a.size = file.size;
-    const url = absoluteUrl(base, file.download_url ?? `/build/${encodeURIComponent(record.build_id)}/download/${encodeURIComponent(file.filename)}`);
+    const url = absoluteUrl(base, file.download_url ?? `/build/${pathSegment(record.build_id)}/download/${pathSegment(file.filename)}`);
     if (url) a.url = url;
     out.push(a);
   };

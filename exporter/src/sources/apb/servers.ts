@@ -9,9 +9,9 @@ import type { Clock } from '../../util/clock.js';
 import type { UpstreamHttp } from '../http.js';
 import { BuildBook } from './builds.js';
 import { ApbClient } from './client.js';
-import { hostPort, serverId, type ApbConfig, type ApbServerConfig } from './config.js';
+import { hostPortOf, serverId, type ApbConfig, type ApbServerConfig } from './config.js';
 import { Endpoint, type RefreshOutcome } from './endpoint.js';
-import { buildTask, obfuscateServerUrl, serverWorker, type BuildSighting } from './normalize.js';
+import { buildTask, fingerprintOf, obfuscateServerUrl, serverWorker, type BuildSighting } from './normalize.js';
 import { checkServerBuild, type ServerBuild, type ServerHealth, type ServerRoot } from './upstream.js';
 
 export interface PollerContext {
@@ -36,22 +36,27 @@ export class ServerPoller {
     private readonly ctx: PollerContext,
   ) {
     this.id = serverId(server);
-    this.client = new ApbClient(ctx.http, { url: server.url, timeoutMs: ctx.timeoutMs, maxBodyBytes: config.max_body_bytes });
+    this.client = new ApbClient(ctx.http, { role: 'server', url: server.url, timeoutMs: ctx.timeoutMs, maxBodyBytes: config.max_body_bytes });
     this.endpoint = new Endpoint(
       { name: this.id, role: 'server', url: this.client.safeUrl, clock: ctx.clock, refreshTimeoutMs: ctx.timeoutMs * 3, closed: ctx.closed },
       (signal) => this.refresh(signal),
     );
   }
 
-  /** Whether a farm entry (real URL for admins, obfuscated for guests) names this server. */
-  matchesFarmEntry(url: string, arch: string): boolean {
-    try {
-      if (/^https?:\/\//.test(url) && hostPort(url) === hostPort(this.server.url)) return true;
-    } catch {
-      // not a URL: compare the guest form below
-    }
-    const ownArch = this.root?.supported_architecture ?? this.server.arch;
-    return url === obfuscateServerUrl(this.server.url) && (ownArch === undefined || ownArch === arch);
+  /** host:port of the configured URL, which an admin's farm view shows as the server URL. */
+  get hostPort(): string | undefined {
+    return hostPortOf(this.server.url);
+  }
+
+  /** The farm's guest name for this server with its arch (`ppc---g\u0000powerpc64le`); undefined while the arch is unknown. */
+  get guestKey(): string | undefined {
+    const arch = this.arch;
+    return arch === undefined ? undefined : `${obfuscateServerUrl(this.server.url)}\u0000${arch}`;
+  }
+
+  /** Memory, disk and cores from its latest GET /, to find it among farm entries that share its guest name. */
+  get fingerprint(): string | undefined {
+    return fingerprintOf(this.root);
   }
 
   get arch(): string | undefined {
@@ -103,7 +108,7 @@ export class ServerPoller {
       errors.push(health.reason);
     }
     if (listing.status === 'fulfilled') {
-      this.book.applyListing(listing.value.entries);
+      this.book.applyListing(listing.value.entries.slice(0, this.config.builds_limit), this.ctx.clock.now());
       this.endpoint.rejected = listing.value.rejected;
       const ids = this.book.toRead(this.config.detail_budget);
       // A failed read is a problem with one build, not with the endpoint: it is reported as such.

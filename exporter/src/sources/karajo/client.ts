@@ -5,7 +5,7 @@
  * again when the session is refused; the password and the cookie never reach a message.
  */
 import { SourceError, UpstreamHttpError, UpstreamPayloadError, redactUrl } from '../errors.js';
-import type { UpstreamHttp } from '../http.js';
+import { parseUpstreamJson, type UpstreamHttp } from '../http.js';
 import { describeInvalid } from '../validate.js';
 import { checkEnv, checkEnvelope, checkJobExec, checkJobHttp, checkJobLog, type Env, type JobExec, type JobHttp, type JobLog } from './upstream.js';
 
@@ -108,13 +108,7 @@ export class KarajoClient {
     const headers: Record<string, string> = { ...this.options.headers };
     if (this.cookie) headers.cookie = `karajo=${this.cookie}`;
     const res = await this.http.get(url, { signal, headers, maxBytes: this.options.maxBodyBytes });
-    let value: unknown;
-    try {
-      value = JSON.parse(res.body) as unknown;
-    } catch (err) {
-      const type = res.headers['content-type'] ?? 'no content-type';
-      throw new UpstreamPayloadError(redactUrl(url), `not valid JSON (${type}, ${res.body.length} bytes): ${(err as Error).message}; starts with ${JSON.stringify(res.body.slice(0, 60))}`);
-    }
+    const value = parseUpstreamJson(res, url);
     if (!checkEnvelope.Check(value)) throw new UpstreamPayloadError(redactUrl(url), `not karajo's {code, message, name, data} envelope (${describeInvalid(checkEnvelope, value) ?? 'unexpected shape'})`);
     if (value.code !== 200) throw new KarajoApiError(value.code, redactUrl(url), [value.name, value.message].filter(Boolean).join(': '));
     return value.data;

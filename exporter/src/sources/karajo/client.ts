@@ -4,6 +4,7 @@
  * missing log counter answers HTTP 200 with `"code":404`). With a `user` it logs in once and
  * again when the session is refused; the password and the cookie never reach a message.
  */
+import { wellFormed } from '../../util/sane.js';
 import { SourceError, UpstreamHttpError, UpstreamPayloadError, redactUrl } from '../errors.js';
 import { parseUpstreamJson, type UpstreamHttp } from '../http.js';
 import { describeInvalid } from '../validate.js';
@@ -78,7 +79,7 @@ export class KarajoClient {
 
   /** One run's log with its content, or undefined when karajo no longer keeps it (its `code` 404, or HTTP 404). */
   async log(type: JobType, id: string, counter: number, signal: AbortSignal): Promise<JobLog | undefined> {
-    const url = `${this.base}${API}/job_${type}/log?id=${encodeURIComponent(id)}&counter=${counter}`;
+    const url = `${this.base}${API}/job_${type}/log?id=${encodeURIComponent(wellFormed(id))}&counter=${counter}`;
     try {
       const data = await this.call(url, signal);
       if (!checkJobLog.Check(data)) throw new UpstreamPayloadError(redactUrl(url), `data does not look like a karajo JobLog (${describeInvalid(checkJobLog, data) ?? 'unexpected shape'})`);

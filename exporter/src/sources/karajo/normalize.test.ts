@@ -66,6 +66,8 @@ describe('karajo jobs', () => {
     expect(karajoTime('2023-01-09T00:01:00Z')).toBe('2023-01-09T00:01:00Z');
     expect(karajoTime('2023-01-09T07:01:00+07:00')).toBe('2023-01-09T00:01:00Z');
     expect(karajoTime('soon')).toBeUndefined();
+    expect(karajoTime('+275760-09-13T00:00:00Z')).toBeUndefined();
+    expect(karajoTime('1899-12-31T00:00:00Z')).toBeUndefined();
   });
 
   it('is overdue when next_run is more than one interval or schedule period (plus grace) past, unless paused or running', () => {

@@ -6,6 +6,7 @@
 import type { Job } from '../../model/job.js';
 import type { Phase, Task } from '../../model/task.js';
 import { isoUtc } from '../../util/clock.js';
+import { saneTimeMs, wellFormed } from '../../util/sane.js';
 import type { JobType } from './client.js';
 import { checkJobLogEntry, type JobExec, type JobHttp, type JobLogEntry } from './upstream.js';
 
@@ -31,8 +32,9 @@ export const NEVER = '0001-01-01T00:00:00Z';
 /** An RFC 3339 time to ISO UTC; undefined for "never", null, or nonsense. */
 export function karajoTime(value: string | null | undefined): string | undefined {
   if (!value || value === NEVER || value.startsWith('0001-01-01')) return undefined;
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value)) return undefined;
   const ms = Date.parse(value);
-  return Number.isFinite(ms) ? isoUtc(ms) : undefined;
+  return saneTimeMs(ms) ? isoUtc(ms) : undefined;
 }
 
 /**
@@ -162,7 +164,7 @@ export function runTask(view: JobView, entry: JobLogEntry, ctx: { source: string
     message: view.job.name,
     archs: [],
     subtasks: [],
-    url: `${ctx.base}/karajo/job_${view.type}/log/?id=${encodeURIComponent(view.job.id)}&counter=${entry.counter}`,
+    url: `${ctx.base}/karajo/job_${view.type}/log/?id=${encodeURIComponent(wellFormed(view.job.id))}&counter=${entry.counter}`,
     attrs: { job: view.id, job_type: view.type, counter: entry.counter },
     native: entry,
   };

@@ -318,7 +318,7 @@ export const METRICS = {
     type: 'gauge',
     unit: 'count',
     labels: ['source', 'kind', 'status'],
-    help: 'Scheduled jobs held now, by upstream status (paused jobs count as paused).',
+    help: 'Scheduled jobs held now, by upstream status (paused jobs count as paused, jobs without a status as none).',
     updated: 'poll',
   },
   sourceUp: {

@@ -30,7 +30,7 @@ describe('karajo metrics', () => {
     expect(series(samples, 'buildfarm_karajo_job_overdue')).toEqual({ 'karajo_job=backup,source=cron': 1, 'karajo_job=hook,source=cron': 0, 'karajo_job=sync,source=cron': 0 });
     expect(series(samples, 'buildfarm_karajo_job_last_run_timestamp_seconds')).toEqual({ 'karajo_job=backup,source=cron': T0 / 1000 });
     expect(series(samples, 'buildfarm_karajo_job_next_run_timestamp_seconds')).toEqual({ 'karajo_job=backup,source=cron': T0 / 1000 + 3600 });
-    expect(series(samples, 'buildfarm_jobs')).toEqual({ 'kind=karajo,source=cron,status=success': 1, 'kind=karajo,source=cron,status=paused': 1, 'kind=karajo,source=cron,status=other': 1 });
+    expect(series(samples, 'buildfarm_jobs')).toEqual({ 'kind=karajo,source=cron,status=success': 1, 'kind=karajo,source=cron,status=paused': 1, 'kind=karajo,source=cron,status=none': 1 });
   });
 
   it('counts each run once when it ends: seen running then finished, or new and already finished; durations when known', async () => {

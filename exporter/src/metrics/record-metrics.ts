@@ -11,9 +11,10 @@ export function workerState(worker: Worker): (typeof WORKER_STATES)[number] {
   return worker.up ? (worker.busy ? 'busy' : 'idle') : 'down';
 }
 
-/** Upstream job status as a bounded label value: paused jobs are `paused`, odd words are `other`. */
+/** Upstream job status as a bounded label value: paused jobs are `paused`, no status (karajo after a resume) `none`, odd words `other`. */
 export function jobStatus(job: Job): string {
   if (job.paused) return 'paused';
+  if (job.status === '') return 'none';
   return /^[a-z][a-z0-9_-]{0,31}$/i.test(job.status) ? job.status.toLowerCase() : 'other';
 }
 

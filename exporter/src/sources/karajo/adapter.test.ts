@@ -74,6 +74,21 @@ describe('karajo adapter', () => {
     expect((await poll(a)).newTaskIds).toBeUndefined();
   });
 
+  it('counts a run that reuses the number of a run a karajo restart interrupted', async () => {
+    const f = await upstream({ [ENV]: karajo(environment([log('test_success', 1, 'success')])) });
+    const a = adapterFor(f.url);
+    await poll(a);
+    f.routes.set(ENV, karajo(environment([log('test_success', 1, 'success'), log('test_success', 2, 'running')])));
+    expect((await poll(a)).newTaskIds).toEqual(['test_success#2']);
+    // karajo restarts mid-run: #2 never wrote its log, so it is gone and its number is free again.
+    f.routes.set(ENV, karajo(environment([log('test_success', 1, 'success')])));
+    expect((await poll(a)).tasks.map((t) => t.id)).toEqual(['test_success#1']);
+    // The next run is #2 again; it started and ended between two polls.
+    f.routes.set(ENV, karajo(environment([log('test_success', 1, 'success'), log('test_success', 2, 'failed')])));
+    expect((await poll(a)).newTaskIds).toEqual(['test_success#2']);
+    expect((await poll(a)).newTaskIds).toBeUndefined();
+  });
+
   it('drops a deleted job and its runs, and does not count them again when the job comes back', async () => {
     const f = await upstream({ [ENV]: karajo(environment([log('test_success', 1, 'success')])) });
     const a = adapterFor(f.url);

@@ -29,6 +29,10 @@ export class KarajoAdapter {
   /** karajo id and kind of each held run, for reading its log on demand. */
   private runs = new Map<string, { type: JobType; jobId: string; counter: number }>();
   private baselined = false;
+  /** Runs last seen unfinished, by id: if one vanishes (karajo restarted mid-run), its number comes back for a new run. */
+  private unfinished = new Set<string>();
+  /** Numbers of runs that vanished unfinished; the next run to carry one is new. Bounded. */
+  private readonly interrupted = new Set<string>();
   private found: RecordProblem[] = [];
   private readonly problemTracker = new ProblemTracker();
 
@@ -65,7 +69,10 @@ export class KarajoAdapter {
       let max = seenBefore ?? 0;
       for (const entry of entries) {
         const id = `${view.id}#${entry.counter}`;
-        const isNew = this.baselined && seenBefore !== undefined && entry.counter > seenBefore;
+        // karajo writes a run's log only when it ends and rebuilds its counters from the logs on a
+        // restart, so a run interrupted by a restart gives its number to the next run.
+        const reused = this.interrupted.delete(id);
+        const isNew = this.baselined && seenBefore !== undefined && (entry.counter > seenBefore || reused);
         const finished = this.finishedAt.get(id) ?? (entry.counter === newestFinished ? lastRun : undefined);
         const task = runTask(view, entry, { source: this.ctx.name, base: this.client.base, ...(finished ? { finished } : {}) });
         if (task.finished) finishedAt.set(id, task.finished);
@@ -85,6 +92,12 @@ export class KarajoAdapter {
       jobs.push(toJob(view, { source: this.ctx.name, base: this.client.base, nowMs, graceSeconds: this.graceSeconds, ...(max > 0 ? { lastRunCounter: max } : {}) }));
     }
     this.baselined = true;
+    for (const id of this.unfinished) {
+      if (runs.has(id)) continue;
+      this.interrupted.add(id);
+      if (this.interrupted.size > 10_000) this.interrupted.delete(this.interrupted.values().next().value as string);
+    }
+    this.unfinished = new Set(tasks.filter((t) => t.phase === 'running' || t.phase === 'queued').map((t) => t.id));
     this.finishedAt = finishedAt;
     this.startedAt = startedAt;
     this.runs = runs;

@@ -17,6 +17,7 @@ import { ManualClock } from '../../exporter/src/util/clock.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
 import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { promAsserts } from '../support/prom-assert.js';
 import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
 
@@ -65,33 +66,10 @@ describe.skipIf(!prometheusBin || !promtoolBin)('apb source: simulator -> export
   /** Builds by name in this test, for the later steps. */
   const ids: Record<string, string> = {};
 
-  const value = async (promql: string): Promise<number | undefined> => (await prom.query(promql))[0]?.value;
-  /** Wait until an instant query's first sample is `expected`; the timeout error says what it was. */
-  const waitValue = async (promql: string, expected: number, ms = 15_000): Promise<void> => {
-    let last: number | string | undefined;
-    await waitUntil(
-      async () => {
-        last = await value(promql);
-        return last === expected;
-      },
-      ms,
-      { what: `${promql} == ${expected} in Prometheus` },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message} (last value: ${String(last)})`);
-    });
-  };
+  const { value, waitValue, settle } = promAsserts(() => prom, SOURCE);
   const api = async <T>(path: string): Promise<T> => (await (await fetch(`${exporter.url}${path}`)).json()) as T;
   const workers = async () => new Map((await api<{ items: WorkerView[] }>(`/api/v1/workers?source=${SOURCE}`)).items.map((w) => [w.id, w]));
   const endpoints = async () => (await api<{ sources: SourceView[] }>('/api/v1/sources')).sources.find((s) => s.name === SOURCE)?.endpoints ?? [];
-  /**
-   * Let the exporter poll a few more times and Prometheus scrape the result: then a value that
-   * reached its expected count and is still there was not counted twice by a later poll.
-   */
-  const settle = async (polls = 3) => {
-    const q = `sum(buildfarm_source_polls_total{source="${SOURCE}"})`;
-    const p0 = (await value(q)) ?? 0;
-    await waitUntil(async () => ((await value(q)) ?? 0) >= p0 + polls, 15_000, { what: `${polls} more polls seen by Prometheus` });
-  };
 
   beforeAll(async () => {
     sim = new ApbSimulator({ clock, seed: 7, servers: SPECS, farm: { token: TOKEN }, rootDelayMs: 50, traffic: false });

@@ -22,6 +22,7 @@ import { ManualClock } from '../../exporter/src/util/clock.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
 import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { promAsserts } from '../support/prom-assert.js';
 import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
 
@@ -93,21 +94,7 @@ describe.skipIf(!prometheusBin || !promtoolBin)('karajo source: simulator -> exp
     clock.set(Math.max(clock.now(), realSecond()));
     return clock.now();
   };
-  const value = async (promql: string): Promise<number | undefined> => (await prom.query(promql))[0]?.value;
-  /** Wait until an instant query's first sample is `expected` (undefined: no sample at all); the timeout error says what it was. */
-  const waitValue = async (promql: string, expected: number | undefined, ms = 15_000): Promise<void> => {
-    let last: number | undefined;
-    await waitUntil(
-      async () => {
-        last = await value(promql);
-        return last === expected;
-      },
-      ms,
-      { what: `${promql} == ${String(expected)} in Prometheus`, intervalMs: 50 },
-    ).catch((err: Error) => {
-      throw new Error(`${err.message} (last value: ${String(last)})`);
-    });
-  };
+  const { value, waitValue, settle } = promAsserts(() => prom, SOURCE);
   const api = async <T>(path: string): Promise<T> => (await (await fetch(`${exporter.url}${path}`)).json()) as T;
   const jobs = async () => new Map((await api<{ items: JobView[] }>(`/api/v1/jobs?source=${SOURCE}`)).items.map((j) => [j.id, j]));
   const source = async () => (await api<{ sources: SourceView[] }>('/api/v1/sources')).sources.find((s) => s.name === SOURCE) as SourceView;
@@ -121,15 +108,6 @@ describe.skipIf(!prometheusBin || !promtoolBin)('karajo source: simulator -> exp
   const jobsBy = (s: string) => `buildfarm_jobs${sel(`kind="karajo",status="${s}"`)}`;
   const tasks = (repo: string, state: string) => `buildfarm_tasks${sel(`kind="karajo",repo="${repo}",state="${state}"`)}`;
   const totalRuns = `sum(buildfarm_karajo_runs_total${sel('')})`;
-  /**
-   * Let the exporter poll a few more times and Prometheus scrape the result: then a value that
-   * reached its expected count and is still there was not counted twice by a later poll.
-   */
-  const settle = async (polls = 3) => {
-    const q = `sum(buildfarm_source_polls_total${sel('')})`;
-    const p0 = (await value(q)) ?? 0;
-    await waitUntil(async () => ((await value(q)) ?? 0) >= p0 + polls, 15_000, { what: `${polls} more polls seen by Prometheus`, intervalMs: 50 });
-  };
   /** The log as karajo itself gives it (our own login: an API client of the simulator, not the exporter). */
   const karajoLog = async (type: 'exec' | 'http', id: string, counter: number): Promise<string> => {
     const login = await fetch(`${karajoUrl}/karajo/api/auth/login`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ name: USER, password: PASSWORD }) });

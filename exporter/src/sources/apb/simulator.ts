@@ -4,8 +4,8 @@
  * injected clock. Tests drive it with a ManualClock, step() and the control methods; demo mode
  * steps it on a timer. State and life cycle: simulator-model.ts; routes and bodies: simulator-http.ts.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeSim, Delays, listenSim } from '../sim-http.js';
 import type { Clock } from '../../util/clock.js';
 import { isTimeZone } from '../../util/time-zone.js';
 import { Rng } from '../girar/prng.js';
@@ -102,7 +102,7 @@ export class ApbSimulator {
   private readonly farm: SimFarm | undefined;
   private readonly rootDelayMs: number;
   private readonly traffic: boolean;
-  private readonly pending = new Map<NodeJS.Timeout, () => void>();
+  private readonly delays = new Delays();
   private stepper: NodeJS.Timeout | undefined;
   private lastStep: number | undefined;
   private steps = 0;
@@ -242,21 +242,13 @@ export class ApbSimulator {
   async close(): Promise<void> {
     this.stop();
     this.closed = true;
-    for (const [timer, resolve] of this.pending) {
-      clearTimeout(timer);
-      resolve();
-    }
-    this.pending.clear();
+    this.delays.wakeAll();
     const endpoints: Endpoint[] = [...this.servers, ...(this.farm ? [this.farm] : [])];
     await Promise.all(
-      endpoints.map(async (e) => {
+      endpoints.map((e) => {
         const http = e.http;
         e.http = undefined;
-        if (!http) return;
-        await new Promise<void>((resolve) => {
-          http.close(() => resolve());
-          http.closeAllConnections();
-        });
+        return closeSim(http);
       }),
     );
   }
@@ -318,20 +310,10 @@ export class ApbSimulator {
   }
 
   private async open(e: Endpoint, target: string, host: string, answer: (req: SimRequest) => Reply): Promise<void> {
-    const http = createServer((req, res) => void this.serve(e, target, answer, req, res));
     // 'down': the port stays bound but every connection is reset at once.
-    http.on('connection', (socket) => {
-      if (e.mode === 'down') socket.destroy();
-    });
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(0, host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    e.http = http;
-    e.url = `http://${host.includes(':') ? `[${host}]` : host}:${(http.address() as AddressInfo).port}`;
+    const { server, url } = await listenSim(host, (req, res) => void this.serve(e, target, answer, req, res), () => e.mode === 'down');
+    e.http = server;
+    e.url = url;
   }
 
   private async serve(e: Endpoint, target: string, answer: (req: SimRequest) => Reply, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -351,19 +333,9 @@ export class ApbSimulator {
     let delay = mode === 'ok' || mode === 'slow' ? (reply.delayMs ?? 0) : 0;
     if (target !== 'farm' && method === 'GET' && url.pathname === '/' && (mode === 'ok' || mode === 'slow')) delay += this.rootDelayMs;
     if (mode === 'slow') delay += e.slowMs;
-    if (delay > 0) await this.sleep(delay);
+    if (delay > 0) await this.delays.sleep(delay);
     if (this.closed || res.destroyed) return;
     res.writeHead(reply.status, { 'content-type': reply.type, 'content-length': Buffer.byteLength(reply.body), server: 'uvicorn', ...reply.headers });
     res.end(method === 'HEAD' ? undefined : reply.body);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(timer);
-        resolve();
-      }, ms);
-      this.pending.set(timer, resolve);
-    });
   }
 }

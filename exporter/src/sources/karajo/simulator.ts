@@ -4,8 +4,8 @@
  * by an injected clock. Tests drive it with a ManualClock, step() and the control methods; demo mode
  * steps it on a timer. Life cycle: simulator-model.ts; routes and bodies: simulator-http.ts.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { closeSim, Delays, listenSim } from '../sim-http.js';
 import type { Clock } from '../../util/clock.js';
 import { Rng } from '../girar/prng.js';
 import { faulty, route, type KarajoMode, type Reply, type ServerSettings } from './simulator-http.js';
@@ -95,7 +95,7 @@ export class KarajoSimulator {
   private mode: KarajoMode = 'ok';
   private slowMs = 0;
   private http: Server | undefined;
-  private readonly pending = new Map<NodeJS.Timeout, () => void>();
+  private readonly delays = new Delays();
   private stepper: NodeJS.Timeout | undefined;
   private demo = { nextPause: 0, nextStall: 0, paused: undefined as { id: string; until: number } | undefined, stalled: undefined as { id: string; until: number } | undefined };
   private closed = false;
@@ -122,23 +122,11 @@ export class KarajoSimulator {
   /** Start listening on an ephemeral port of `host`; returns the base URL (the API is under /karajo/api/). */
   async listen(host = '127.0.0.1'): Promise<string> {
     if (this.http) throw new Error('karajo simulator: already listening');
-    const http = createServer((req, res) => void this.serve(req, res));
     // 'down': the port stays bound but every connection is reset at once.
-    http.on('connection', (socket) => {
-      if (this.mode === 'down') socket.destroy();
-    });
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(0, host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    this.http = http;
-    const port = (http.address() as AddressInfo).port;
-    const h = host.includes(':') ? `[${host}]` : host;
-    this.settings.listenAddress = `${h}:${port}`;
-    return `http://${h}:${port}`;
+    const { server, url } = await listenSim(host, (req, res) => void this.serve(req, res), () => this.mode === 'down');
+    this.http = server;
+    this.settings.listenAddress = url.replace(/^http:\/\//, '');
+    return url;
   }
 
   /** Everything due up to clock.now(), in time order: runs start (log `<id>.<n>`, status running) and
@@ -219,18 +207,10 @@ export class KarajoSimulator {
   async close(): Promise<void> {
     this.stop();
     this.closed = true;
-    for (const [timer, resolve] of this.pending) {
-      clearTimeout(timer);
-      resolve();
-    }
-    this.pending.clear();
+    this.delays.wakeAll();
     const http = this.http;
     this.http = undefined;
-    if (!http) return;
-    await new Promise<void>((resolve) => {
-      http.close(() => resolve());
-      http.closeAllConnections();
-    });
+    await closeSim(http);
   }
 
   private job(id: string): SimJob {
@@ -304,19 +284,9 @@ export class KarajoSimulator {
     } catch {
       reply = faulty({ status: 500, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"message":"internal server error","name":"ERR_INTERNAL","code":500}') }, mode);
     }
-    if (mode === 'slow') await this.sleep(this.slowMs);
+    if (mode === 'slow') await this.delays.sleep(this.slowMs);
     if (this.closed || res.destroyed) return;
     res.writeHead(reply.status, { ...reply.headers, 'content-length': reply.body.length });
     res.end(method === 'HEAD' ? undefined : reply.body);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(timer);
-        resolve();
-      }, ms);
-      this.pending.set(timer, resolve);
-    });
   }
 }

@@ -81,14 +81,17 @@ describe('buildscope-exporter CLI', () => {
       const tree = /simulator \(demo-girar-fs\): file:\/\/(\S+)/.exec(exporter.stdout())?.[1];
       expect(tree && existsSync(tree)).toBe(true);
       treeDir = tree;
+      // Each demo source reports on its own first poll: wait for the girar simulator's.
       const tasks = await waitUntil(
-        async () => ((await (await fetch(`${exporter.url}/api/v1/tasks?state=ALL&limit=1`)).json()) as { total: number }).total,
+        async () => ((await (await fetch(`${exporter.url}/api/v1/tasks?source=demo-girar&state=ALL&limit=1`)).json()) as { total: number }).total,
         15_000,
-        { intervalMs: 100, what: 'the demo farm to report tasks' },
+        { intervalMs: 100, what: 'the demo girar source to report tasks' },
       );
       expect(tasks).toBeGreaterThan(10);
-      const metrics = await (await fetch(`${exporter.url}/metrics`)).text();
-      expect(metrics).toMatch(/^buildfarm_source_up\{source="demo-girar",kind="girar"\} 1$/m);
+      await waitUntil(async () => /^buildfarm_source_up\{source="demo-girar",kind="girar"\} 1$/m.test(await (await fetch(`${exporter.url}/metrics`)).text()), 15_000, {
+        intervalMs: 100,
+        what: 'the demo girar source to be up',
+      });
       await waitUntil(async () => /^buildfarm_source_up\{source="demo-girar-fs",kind="girar"\} 1$/m.test(await (await fetch(`${exporter.url}/metrics`)).text()), 15_000, {
         intervalMs: 100,
         what: 'the demo tree source to be up',

@@ -56,7 +56,8 @@ export function registerTaskLogRoute(app: ApiInstance, deps: ApiDeps): void {
         clear();
       }
       if (!log) throw notFound(`the upstream of ${source} no longer keeps the log of ${id}`);
-      if (log.status) void reply.header('x-log-status', log.status);
+      // The status comes from the upstream: only a plain word goes into a header.
+      if (log.status && /^[A-Za-z0-9_-]{1,32}$/.test(log.status)) void reply.header('x-log-status', log.status);
       return reply.type('text/plain; charset=utf-8').send(log.text);
     },
   );

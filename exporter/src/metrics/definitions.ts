@@ -299,9 +299,9 @@ export const METRICS = {
     type: 'counter',
     unit: 'count',
     labels: ['source', 'karajo_job', 'result'],
-    help: 'Runs of karajo jobs seen ending, by result (success, failed, canceled; paused for a tick skipped while paused); a run counter is counted once, also when it started and ended between two polls.',
+    help: 'Runs of karajo jobs seen ending, by result (success, failed, canceled); a run number is counted once, also when it started and ended between two polls. Ticks a job skipped while paused are not runs.',
     updated: 'transition',
-    note: "karajo numbers each job's runs 1, 2, 3... and never reuses a number, so a counter above the highest seen is a new run. Runs that already existed at the exporter's first poll, and the runs a job brings when it first appears later, are the baseline, not counted. A karajo restart keeps the numbers: nothing is counted twice.",
+    note: "karajo numbers each job's runs 1, 2, 3..., so a number above the highest seen is a new run; so is a number that vanished while its run was going (a karajo restart mid-run frees it for the next run). Runs that already existed at the exporter's first poll, and the runs a job brings when it first appears later, are the baseline, not counted. Numbers are tracked per job kind and karajo id, whatever id the job is shown under.",
   },
   karajoRunDuration: {
     name: 'buildfarm_karajo_run_duration_seconds',
@@ -311,7 +311,7 @@ export const METRICS = {
     help: 'Run time of karajo job runs whose start and end are known, by result.',
     updated: 'transition',
     buckets: RUN_DURATION_BUCKETS,
-    note: "karajo's API gives no start time: a run's start is the poll that first saw it running, and its end the job's last_run (exact) when it is the newest run, else the poll that saw it end. A run that started and ended between two polls has no known start and is not observed. Precision: one poll interval.",
+    note: "karajo's API gives no start time: a run's start is the poll that first saw it running, and its end the poll that first saw it ended, both on the exporter's clock (karajo's last_run could be skewed against it). A run that started and ended between two polls has no known start and is not observed. Precision: one poll interval.",
   },
   jobs: {
     name: 'buildfarm_jobs',

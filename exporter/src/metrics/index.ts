@@ -55,8 +55,11 @@ export interface RenderedMetrics {
 export class ExporterMetrics implements PollObserver {
   readonly registry: Registry;
   private readonly series = new SourceSeries();
-  /** Sources cap their workers (APB: 200 configured servers and 300 more from the farm), so `worker` may take more values. */
-  private readonly labels = new LabelGuard(100, { worker: 1000 });
+  /**
+   * Sources cap their workers (APB: 200 configured servers and 300 more from the farm), so `worker`
+   * may take more values; karajo jobs that come and go keep their slots, so `karajo_job` too.
+   */
+  private readonly labels = new LabelGuard(100, { worker: 1000, karajo_job: 1000 });
   private readonly tasks: TaskMetrics;
   private readonly girar: GirarMetrics;
   private readonly karajo: KarajoMetrics;

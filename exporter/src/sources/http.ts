@@ -3,7 +3,7 @@
  * and a per-status-code callback that feeds `buildfarm_upstream_requests_total`.
  */
 import { promisify } from 'node:util';
-import { gunzip, inflate, type InputType, type ZlibOptions } from 'node:zlib';
+import { gunzip, inflate, inflateRaw, type InputType, type ZlibOptions } from 'node:zlib';
 import { request, type Dispatcher } from 'undici';
 import { Cancelled } from '../util/deadline.js';
 import { SourceError, UpstreamHttpError, UpstreamPayloadError, redactUrl } from './errors.js';
@@ -62,11 +62,12 @@ export class UpstreamHttp {
   private async finish(url: string, res: HttpStream, options: HttpGetOptions, method: 'GET' | 'POST'): Promise<HttpResponse> {
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
     const raw = await readCapped(res.body, maxBytes, url, options.signal);
-    const body = await decode(raw, res.headers['content-encoding'], maxBytes, url);
     if (res.status < 200 || res.status > 299) {
+      // The status is what matters here: an error body that does not decode is shown as it came.
+      const body = await decode(raw, res.headers['content-encoding'], maxBytes, url, method).catch(() => raw.toString('utf8'));
       throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body), method);
     }
-    return { status: res.status, headers: res.headers, body };
+    return { status: res.status, headers: res.headers, body: await decode(raw, res.headers['content-encoding'], maxBytes, url, method) };
   }
 
   /** GET a URL and parse its body as JSON (any JSON value; validate it at the caller). */
@@ -144,22 +145,32 @@ function jsonDepth(value: unknown, limit: number): number {
 
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);
 const inflateAsync = promisify<InputType, ZlibOptions, Buffer>(inflate);
+const inflateRawAsync = promisify<InputType, ZlibOptions, Buffer>(inflateRaw);
 
-/** The body as text, decoded per Content-Encoding (gzip, deflate); never more than `maxBytes` decoded. */
-async function decode(raw: Buffer, encoding: string | undefined, maxBytes: number, url: string): Promise<string> {
-  const coding = encoding?.trim().toLowerCase();
-  if (!coding || coding === 'identity') return raw.toString('utf8');
-  const inflater = coding === 'gzip' || coding === 'x-gzip' ? gunzipAsync : coding === 'deflate' ? inflateAsync : undefined;
-  if (!inflater) throw new UpstreamPayloadError(redactUrl(url), `the body is encoded as ${JSON.stringify(encoding)}, which buildscope cannot decode (it reads gzip and deflate)`);
-  try {
-    return (await inflater(raw, { maxOutputLength: maxBytes })).toString('utf8');
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test(e.message)) {
-      throw new SourceError('too_large', `GET ${redactUrl(url)}: the ${coding} body decodes to more than ${maxBytes} bytes; raise the source's max_body_bytes if this is expected`);
+/** The body as text, decoded per Content-Encoding (gzip, deflate, in the order applied); never more than `maxBytes` decoded. */
+async function decode(raw: Buffer, encoding: string | undefined, maxBytes: number, url: string, method: 'GET' | 'POST'): Promise<string> {
+  const codings = (encoding ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
+  let data = raw;
+  // Codings are listed in the order they were applied: undo them from the last.
+  for (const coding of codings.reverse()) data = await decodeOne(data, coding, maxBytes, url, method);
+  return data.toString('utf8');
+}
+
+async function decodeOne(raw: Buffer, coding: string, maxBytes: number, url: string, method: 'GET' | 'POST'): Promise<Buffer> {
+  const attempts = coding === 'gzip' || coding === 'x-gzip' ? [gunzipAsync] : coding === 'deflate' ? [inflateAsync, inflateRawAsync] : undefined;
+  if (!attempts) throw new UpstreamPayloadError(redactUrl(url), `the body is encoded as ${JSON.stringify(coding)}, which buildscope cannot decode (it reads gzip and deflate)`);
+  let last: NodeJS.ErrnoException | undefined;
+  for (const inflater of attempts) {
+    try {
+      return await inflater(raw, { maxOutputLength: maxBytes });
+    } catch (err) {
+      last = err as NodeJS.ErrnoException;
+      if (last.code === 'ERR_BUFFER_TOO_LARGE' || /Cannot create a Buffer larger|maxOutputLength/i.test(last.message)) {
+        throw new SourceError('too_large', `${method} ${redactUrl(url)}: the ${coding} body decodes to more than ${maxBytes} bytes; raise the source's max_body_bytes if this is expected`);
+      }
     }
-    throw new UpstreamPayloadError(redactUrl(url), `the body says Content-Encoding: ${coding} but does not decode (${e.message}); starts with ${JSON.stringify(raw.subarray(0, 16).toString('hex'))}`);
   }
+  throw new UpstreamPayloadError(redactUrl(url), `the body says Content-Encoding: ${coding} but does not decode (${last?.message ?? 'unknown error'}); starts with ${JSON.stringify(raw.subarray(0, 16).toString('hex'))}`);
 }
 
 async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: string, signal?: AbortSignal): Promise<Buffer> {

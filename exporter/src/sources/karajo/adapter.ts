@@ -9,18 +9,22 @@ import type { Task } from '../../model/task.js';
 import { isoUtc } from '../../util/clock.js';
 import { parseDuration } from '../../util/duration.js';
 import type { SourceProblems } from '../health.js';
+import { UpstreamPayloadError } from '../errors.js';
 import { ProblemTracker, type RecordProblem } from '../problem-tracker.js';
 import type { Snapshot, SourceContext, TaskLog } from '../source.js';
 import { KarajoClient, type JobType } from './client.js';
 import type { KarajoConfig } from './config.js';
-import { jobViews, karajoTime, logEntries, runPhase, runStatus, runTask, toJob } from './normalize.js';
+import { jobViews, karajoTime, logEntries, runKey, runPhase, runStatus, runTask, toJob } from './normalize.js';
 
 const BAD_ENTRY = 'bad_value';
+/** Most jobs whose run numbers are remembered (and interrupted numbers): the oldest are forgotten first. */
+const MAX_TRACKED_JOBS = 10_000;
+const FINISHED: ReadonlySet<string> = new Set(['success', 'failed', 'canceled']);
 
 export class KarajoAdapter {
   private readonly client: KarajoClient;
   private readonly graceSeconds: number;
-  /** Highest run counter seen per job id; kept when a job goes away, so a job that comes back is not counted again. */
+  /** Highest run counter seen per job (kind and karajo id); kept when a job goes away, so a job that comes back is not counted again. Bounded. */
   private readonly maxCounter = new Map<string, number>();
   /** When each held run finished, once known: it stays put when a newer run moves the job's last_run. */
   private finishedAt = new Map<string, string>();
@@ -29,8 +33,8 @@ export class KarajoAdapter {
   /** karajo id and kind of each held run, for reading its log on demand. */
   private runs = new Map<string, { type: JobType; jobId: string; counter: number }>();
   private baselined = false;
-  /** Runs last seen unfinished, by id: if one vanishes (karajo restarted mid-run), its number comes back for a new run. */
-  private unfinished = new Set<string>();
+  /** Runs last seen unfinished (task id -> kind, karajo id and number): if one vanishes (karajo restarted mid-run), its number comes back for a new run. */
+  private unfinished = new Map<string, string>();
   /** Numbers of runs that vanished unfinished; the next run to carry one is new. Bounded. */
   private readonly interrupted = new Set<string>();
   private found: RecordProblem[] = [];
@@ -59,10 +63,14 @@ export class KarajoAdapter {
     const finishedAt = new Map<string, string>();
     const startedAt = new Map<string, string>();
     const runs = new Map<string, { type: JobType; jobId: string; counter: number }>();
-    for (const view of jobViews(read.exec, read.http)) {
+    const runKeys = new Map<string, string>();
+    const { views, duplicates } = jobViews(read.exec, read.http);
+    for (const d of duplicates) found.push({ id: d.name, reason: 'duplicate_id', message: `${d.type} job ${JSON.stringify(d.name)} has the id ${JSON.stringify(d.id)} of another ${d.type} job; only the first by name is read` });
+    for (const view of views) {
       const { entries, rejected } = logEntries(view);
       if (rejected > 0) found.push({ id: view.id, reason: BAD_ENTRY, message: `${rejected} malformed entr${rejected === 1 ? 'y' : 'ies'} in the job's logs` });
-      const seenBefore = this.maxCounter.get(view.id);
+      const key = runKey(view);
+      const seenBefore = this.maxCounter.get(key);
       // karajo sets last_run when a run ends: the newest finished run ended then.
       const newestFinished = [...entries].reverse().find((e) => ['success', 'failed', 'canceled'].includes(runPhase(runStatus(e))))?.counter;
       const lastRun = karajoTime(view.job.last_run);
@@ -71,33 +79,40 @@ export class KarajoAdapter {
         const id = `${view.id}#${entry.counter}`;
         // karajo writes a run's log only when it ends and rebuilds its counters from the logs on a
         // restart, so a run interrupted by a restart gives its number to the next run.
-        const reused = this.interrupted.delete(id);
+        const reused = this.interrupted.delete(`${key}#${entry.counter}`);
         const isNew = this.baselined && seenBefore !== undefined && (entry.counter > seenBefore || reused);
-        const finished = this.finishedAt.get(id) ?? (entry.counter === newestFinished ? lastRun : undefined);
+        // A run seen running by the poll right after it began started since the previous poll: date it by this poll.
+        const started = this.startedAt.get(id) ?? (isNew && runPhase(runStatus(entry)) === 'running' ? isoUtc(nowMs) : undefined);
+        // Both ends of a run on one clock: a run the exporter dated the start of ends at the poll that
+        // saw it ended; another ends at the job's last_run (karajo's clock) when it is the newest.
+        const ended = FINISHED.has(runPhase(runStatus(entry)));
+        const finished = this.finishedAt.get(id) ?? (!ended ? undefined : started !== undefined ? isoUtc(nowMs) : entry.counter === newestFinished ? lastRun : undefined);
         const task = runTask(view, entry, { source: this.ctx.name, base: this.client.base, ...(finished ? { finished } : {}) });
         if (task.finished) finishedAt.set(id, task.finished);
-        // A run seen running by the poll right after it began started since the previous poll: date it by this poll.
-        const started = this.startedAt.get(id) ?? (isNew && task.phase === 'running' ? isoUtc(nowMs) : undefined);
         if (started) {
           startedAt.set(id, started);
           if (!task.finished || task.finished >= started) task.started = started;
         }
         runs.set(id, { type: view.type, jobId: view.job.id, counter: entry.counter });
+        runKeys.set(id, `${key}#${entry.counter}`);
         tasks.push(task);
-        // A job first seen after the first poll brings its old runs: they are not new.
-        if (isNew) newTaskIds.push(id);
+        // A job first seen after the first poll brings its old runs: they are not new. A tick the
+        // job skipped while paused is not a run: it is shown, never counted.
+        if (isNew && runStatus(entry) !== 'paused') newTaskIds.push(id);
         max = Math.max(max, entry.counter);
       }
-      this.maxCounter.set(view.id, max);
+      this.maxCounter.delete(key);
+      this.maxCounter.set(key, max);
+      if (this.maxCounter.size > MAX_TRACKED_JOBS) this.maxCounter.delete(this.maxCounter.keys().next().value as string);
       jobs.push(toJob(view, { source: this.ctx.name, base: this.client.base, nowMs, graceSeconds: this.graceSeconds, ...(max > 0 ? { lastRunCounter: max } : {}) }));
     }
     this.baselined = true;
-    for (const id of this.unfinished) {
+    for (const [id, key] of this.unfinished) {
       if (runs.has(id)) continue;
-      this.interrupted.add(id);
-      if (this.interrupted.size > 10_000) this.interrupted.delete(this.interrupted.values().next().value as string);
+      this.interrupted.add(key);
+      if (this.interrupted.size > MAX_TRACKED_JOBS) this.interrupted.delete(this.interrupted.values().next().value as string);
     }
-    this.unfinished = new Set(tasks.filter((t) => t.phase === 'running' || t.phase === 'queued').map((t) => t.id));
+    this.unfinished = new Map(tasks.filter((t) => t.phase === 'running' || t.phase === 'queued').map((t) => [t.id, runKeys.get(t.id) as string]));
     this.finishedAt = finishedAt;
     this.startedAt = startedAt;
     this.runs = runs;
@@ -121,6 +136,8 @@ export class KarajoAdapter {
     if (!run) return undefined;
     const log = await this.client.log(run.type, run.jobId, run.counter, signal);
     if (!log) return undefined;
-    return { text: Buffer.from(log.content ?? '', 'base64').toString('utf8'), ...(log.status ? { status: log.status } : {}) };
+    const content = (log.content ?? '').replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(content)) throw new UpstreamPayloadError(`${this.client.base}/karajo/api/job_${run.type}/log`, 'the log content is not base64');
+    return { text: Buffer.from(content, 'base64').toString('utf8'), ...(log.status ? { status: log.status } : {}) };
   }
 }

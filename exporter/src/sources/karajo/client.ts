@@ -46,6 +46,8 @@ export class KarajoApiError extends SourceError {
 }
 
 const API = '/karajo/api';
+/** Largest log read (its JSON, decoded): logs are served whole, so they are capped well below max_body_bytes. */
+export const LOG_MAX_BYTES = 8 * 1024 * 1024;
 
 export class KarajoClient {
   readonly base: string;
@@ -77,11 +79,11 @@ export class KarajoClient {
     return { env: data, exec, http, rejected };
   }
 
-  /** One run's log with its content, or undefined when karajo no longer keeps it (its `code` 404, or HTTP 404). */
+  /** One run's log with its content, or undefined when karajo no longer keeps it (its `code` 404, or HTTP 404). At most LOG_MAX_BYTES. */
   async log(type: JobType, id: string, counter: number, signal: AbortSignal): Promise<JobLog | undefined> {
     const url = `${this.base}${API}/job_${type}/log?id=${encodeURIComponent(wellFormed(id))}&counter=${counter}`;
     try {
-      const data = await this.call(url, signal);
+      const data = await this.call(url, signal, Math.min(LOG_MAX_BYTES, this.options.maxBodyBytes));
       if (!checkJobLog.Check(data)) throw new UpstreamPayloadError(redactUrl(url), `data does not look like a karajo JobLog (${describeInvalid(checkJobLog, data) ?? 'unexpected shape'})`);
       return data;
     } catch (err) {
@@ -92,23 +94,23 @@ export class KarajoClient {
   }
 
   /** GET, check the envelope, return `data`; logs in first (and again once when refused) with a user. */
-  private async call(url: string, signal: AbortSignal): Promise<unknown> {
+  private async call(url: string, signal: AbortSignal, maxBytes = this.options.maxBodyBytes): Promise<unknown> {
     if (this.options.user && this.cookie === undefined) await this.login(signal);
     try {
-      return await this.getData(url, signal);
+      return await this.getData(url, signal, maxBytes);
     } catch (err) {
-      if (!isAuthRefusal(err)) throw err;
+      if (!isAuthRefusal(err, this.options.user !== undefined)) throw err;
       if (!this.options.user) throw new SourceError('http', `${(err as Error).message}; karajo wants a login: set \`user\` (name and password) in the source config`, { cause: err });
       this.cookie = undefined;
       await this.login(signal);
-      return this.getData(url, signal);
+      return this.getData(url, signal, maxBytes);
     }
   }
 
-  private async getData(url: string, signal: AbortSignal): Promise<unknown> {
+  private async getData(url: string, signal: AbortSignal, maxBytes: number): Promise<unknown> {
     const headers: Record<string, string> = { ...this.options.headers };
     if (this.cookie) headers.cookie = `karajo=${this.cookie}`;
-    const res = await this.http.get(url, { signal, headers, maxBytes: this.options.maxBodyBytes });
+    const res = await this.http.get(url, { signal, headers, maxBytes });
     const value = parseUpstreamJson(res, url);
     if (!checkEnvelope.Check(value)) throw new UpstreamPayloadError(redactUrl(url), `not karajo's {code, message, name, data} envelope (${describeInvalid(checkEnvelope, value) ?? 'unexpected shape'})`);
     if (value.code !== 200) throw new KarajoApiError(value.code, redactUrl(url), [value.name, value.message].filter(Boolean).join(': '));
@@ -132,8 +134,9 @@ export class KarajoClient {
   }
 }
 
-function isAuthRefusal(err: unknown): boolean {
+/** A refused session: 401/403, or (with a user, whose session may have lapsed) a redirect to the login page. */
+function isAuthRefusal(err: unknown, withUser: boolean): boolean {
   if (err instanceof KarajoApiError) return err.apiCode === 401 || err.apiCode === 403;
-  if (err instanceof UpstreamHttpError) return err.status === 401 || err.status === 403 || (err.status >= 300 && err.status < 400);
+  if (err instanceof UpstreamHttpError) return err.status === 401 || err.status === 403 || (withUser && err.status >= 300 && err.status < 400);
   return false;
 }

@@ -25,7 +25,7 @@ const at = (iso: string) => Date.parse(iso);
 describe('karajo jobs', () => {
   it('maps the recorded environment: both kinds, "never" times, interval in nanoseconds', () => {
     const { exec, http } = environment();
-    const [execView, httpView] = jobViews(exec, http);
+    const [execView, httpView] = jobViews(exec, http).views;
     const ctx = { source: 'cron', base: BASE, nowMs: at('2023-01-09T00:00:30Z'), graceSeconds: 0 };
     expect(toJob(execView!, ctx)).toEqual({
       source: 'cron',
@@ -92,8 +92,16 @@ describe('karajo jobs', () => {
 
   it('keeps run ids apart when an exec and an http job share an id', () => {
     const { exec, http } = environment();
-    const views = jobViews(exec, [{ ...(http[0] as JobHttp), id: 'test_job_success' }]);
+    const { views } = jobViews(exec, [{ ...(http[0] as JobHttp), id: 'test_job_success' }]);
     expect(views.map((v) => `${v.type}:${v.id}`)).toEqual(['exec:test_job_success', 'http:http:test_job_success']);
+  });
+
+  it('reads only the first by name of jobs whose names give the same id', () => {
+    const { exec } = environment();
+    const job = exec[0] as JobExec;
+    const { views, duplicates } = jobViews([{ ...job, name: 'backup db', id: 'backup_db' }, { ...job, name: 'Backup DB', id: 'backup_db' }], []);
+    expect(views.map((v) => v.job.name)).toEqual(['Backup DB']);
+    expect(duplicates).toEqual([{ type: 'exec', id: 'backup_db', name: 'backup db' }]);
   });
 });
 

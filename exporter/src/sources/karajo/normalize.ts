@@ -67,12 +67,39 @@ export interface JobView {
   id: string;
 }
 
-export function jobViews(exec: readonly JobExec[], http: readonly JobHttp[]): JobView[] {
-  const execIds = new Set(exec.map((j) => j.id));
-  return [
-    ...exec.map((job): JobView => ({ type: 'exec', job, id: job.id })),
-    ...http.map((job): JobView => ({ type: 'http', job, id: execIds.has(job.id) ? `http:${job.id}` : job.id })),
-  ];
+/** Jobs of one kind whose names give the same id ("Backup DB" and "backup db"): only the first by name is read. */
+export interface DuplicateJob {
+  type: JobType;
+  id: string;
+  name: string;
+}
+
+export function jobViews(exec: readonly JobExec[], http: readonly JobHttp[]): { views: JobView[]; duplicates: DuplicateJob[] } {
+  const duplicates: DuplicateJob[] = [];
+  const unique = <J extends JobExec | JobHttp>(type: JobType, jobs: readonly J[]): J[] => {
+    const seen = new Set<string>();
+    return [...jobs]
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+      .filter((job) => {
+        if (!seen.has(job.id)) return seen.add(job.id);
+        duplicates.push({ type, id: job.id, name: job.name });
+        return false;
+      });
+  };
+  const execJobs = unique('exec', exec);
+  const execIds = new Set(execJobs.map((j) => j.id));
+  return {
+    views: [
+      ...execJobs.map((job): JobView => ({ type: 'exec', job, id: job.id })),
+      ...unique('http', http).map((job): JobView => ({ type: 'http', job, id: execIds.has(job.id) ? `http:${job.id}` : job.id })),
+    ],
+    duplicates,
+  };
+}
+
+/** Where a job's run numbers are tracked: its kind and karajo id, which stay put whatever id it is shown under. */
+export function runKey(view: JobView): string {
+  return `${view.type}\u0000${view.job.id}`;
 }
 
 /** Seconds between runs: the interval (ns upstream), else the schedule's period. */

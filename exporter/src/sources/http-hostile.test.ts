@@ -1,0 +1,47 @@
+/** Hostile input: Content-Encoding decoding in UpstreamHttp (sources/http.ts). */
+import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FakeUpstream, type FakeRoute } from '../test-support/fake-upstream.js';
+import { UpstreamHttp } from './http.js';
+import { UpstreamHttpError as UpstreamHttpErrorE } from './errors.js';
+
+const fakes: FakeUpstream[] = [];
+async function upstream(routes: Record<string, FakeRoute>): Promise<FakeUpstream> {
+  const f = new FakeUpstream(routes);
+  await f.up();
+  fakes.push(f);
+  return f;
+}
+afterEach(async () => {
+  await Promise.all(fakes.splice(0).map((f) => f.down()));
+});
+const get = (url: string, maxBytes?: number) => new UpstreamHttp().get(url, { signal: AbortSignal.timeout(5000), ...(maxBytes ? { maxBytes } : {}) });
+
+describe('hostile input: UpstreamHttp decoding', () => {
+  it('uppercase GZIP and zlib deflate decode', async () => {
+    const f = await upstream({ '/a': { body: gzipSync('hello'), headers: { 'content-encoding': 'GZIP' } }, '/b': { body: deflateSync('hello'), headers: { 'content-encoding': 'Deflate' } } });
+    expect((await get(`${f.url}/a`)).body).toBe('hello');
+    expect((await get(`${f.url}/b`)).body).toBe('hello');
+  });
+
+  it('a gzip bomb stops at maxBytes decoded', async () => {
+    const f = await upstream({ '/bomb': { body: gzipSync(Buffer.alloc(50 * 1024 * 1024)), headers: { 'content-encoding': 'gzip' } } });
+    await expect(get(`${f.url}/bomb`, 1024 * 1024)).rejects.toThrow(/decodes to more than 1048576 bytes/);
+  });
+
+  it('"gzip, gzip" (two codings, RFC 9110 8.4) is decoded', async () => {
+    const f = await upstream({ '/x': { body: gzipSync(gzipSync('hello')), headers: { 'content-encoding': 'gzip, gzip' } } });
+    expect((await get(`${f.url}/x`)).body).toBe('hello');
+  });
+
+  it('raw deflate (no zlib header, as some servers send "deflate") is decoded', async () => {
+    const f = await upstream({ '/x': { body: deflateRawSync('hello'), headers: { 'content-encoding': 'deflate' } } });
+    expect((await get(`${f.url}/x`)).body).toBe('hello');
+  });
+
+  it('a 401 whose body does not decode is still an HTTP 401 (not a payload error hiding the status)', async () => {
+    const f = await upstream({ '/x': { status: 401, body: '', headers: { 'content-encoding': 'gzip' } } });
+    const err = await get(`${f.url}/x`).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamHttpErrorE);
+  });
+});

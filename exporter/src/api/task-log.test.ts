@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { SourceError } from '../sources/errors.js';
 import type { TaskLog } from '../sources/source.js';
 import { buildTestApi, type TestApi } from './test-helpers.js';
@@ -38,6 +38,26 @@ describe('GET /api/v1/tasks/{source}/{id}/log', () => {
     expect(res.headers['x-log-status']).toBe('failed');
     expect(res.body).toBe('2026-11-24 03:00:00 UTC job: backup: === BEGIN\nrsync: error 23\n');
     expect(asked).toEqual(['backup#7']);
+  });
+
+  it('answers 503 with Retry-After beyond 4 log reads at once from one source', async () => {
+    const release: (() => void)[] = [];
+    let held = true;
+    const slow = await buildTestApi({
+      taskLogs: new Map([['cron', () => (held ? new Promise<TaskLog | undefined>((resolve) => release.push(() => resolve({ text: 'ok\n' }))) : Promise.resolve({ text: 'ok\n' }))]]),
+    });
+    slow.store.apply('cron', 'karajo', { type: 'snapshot', tasks: ['backup#7'].map(run) });
+    const pending = Array.from({ length: 4 }, () => slow.app.inject({ url: '/api/v1/tasks/cron/backup%237/log' }));
+    await vi.waitFor(() => expect(release).toHaveLength(4));
+    const fifth = await slow.app.inject({ url: '/api/v1/tasks/cron/backup%237/log' });
+    expect(fifth.statusCode).toBe(503);
+    expect(fifth.headers['retry-after']).toBe('2');
+    held = false;
+    for (const r of release) r();
+    expect((await Promise.all(pending)).map((r) => r.statusCode)).toEqual([200, 200, 200, 200]);
+    // The slots are free again.
+    expect((await slow.app.inject({ url: '/api/v1/tasks/cron/backup%237/log' })).statusCode).toBe(200);
+    await slow.app.close();
   });
 
   it.each([

@@ -13,8 +13,11 @@ import { knownSources } from './sources.js';
 
 /** How long the upstream gets to answer a log request. */
 export const TASK_LOG_TIMEOUT_MS = 15_000;
+/** Log reads in flight per source at most (each may hold up to 8 MiB); more answer 503. */
+export const TASK_LOG_CONCURRENCY = 4;
 
 export function registerTaskLogRoute(app: ApiInstance, deps: ApiDeps): void {
+  const inFlight = new Map<string, number>();
   const params = Type.Object({
     source: Type.String({ description: 'Source instance name' }),
     id: Type.String({ description: 'Task id within the source (karajo: <job>#<counter>, so %23 in the path)' }),
@@ -34,6 +37,7 @@ export function registerTaskLogRoute(app: ApiInstance, deps: ApiDeps): void {
           200: Type.String({ description: 'The log text' }),
           404: errorResponses[404],
           502: { ...ErrorSchema, description: 'The upstream failed' },
+          503: { ...ErrorSchema, description: 'Too many log reads from this source are running' },
           504: { ...ErrorSchema, description: 'The upstream did not answer in time' },
         },
       },
@@ -45,6 +49,9 @@ export function registerTaskLogRoute(app: ApiInstance, deps: ApiDeps): void {
       const read = deps.taskLogs?.get(source);
       if (!read) throw notFound(`source ${source} does not keep task logs (only karajo sources do)`);
       if (!deps.store.getTask(source, id)) throw notFound(`task ${id} not found in source ${source}`);
+      const busy = inFlight.get(source) ?? 0;
+      if (busy >= TASK_LOG_CONCURRENCY) throw new ApiError(503, `${busy} log reads from ${source} are already running; try again in a moment`, { 'retry-after': '2' });
+      inFlight.set(source, busy + 1);
       const { signal, clear } = deadline(TASK_LOG_TIMEOUT_MS);
       let log;
       try {
@@ -54,6 +61,7 @@ export function registerTaskLogRoute(app: ApiInstance, deps: ApiDeps): void {
         throw new ApiError(502, `the upstream of ${source} failed to give the log of ${id}: ${errorMessage(err)}`);
       } finally {
         clear();
+        inFlight.set(source, (inFlight.get(source) ?? 1) - 1);
       }
       if (!log) throw notFound(`the upstream of ${source} no longer keeps the log of ${id}`);
       // The status comes from the upstream: only a plain word goes into a header.

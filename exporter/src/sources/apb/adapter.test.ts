@@ -12,9 +12,9 @@ import { ManualClock } from '../../util/clock.js';
 import { UpstreamHttp } from '../http.js';
 import { SourceRunner } from '../runner.js';
 import type { Snapshot, SourceAdapter } from '../source.js';
-import { apbFixture, FakeApbEndpoint, gate, type FakeAnswer } from './apb-test-helpers.js';
 import { parseApbConfig } from './config.js';
 import { ApbAdapter } from './adapter.js';
+import { apbFixture, type FakeAnswer, FakeApbEndpoint, gate } from './apb-test-helpers.js';
 
 const ROOT = apbFixture('server-GET-root-while-building.json');
 const HEALTH = apbFixture('server-GET-health.json');

@@ -4,34 +4,23 @@
  * Each test describes one build that finishes once upstream; the counter must end at 1.
  */
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scrape, series, setup } from '../../metrics/test-helpers.js';
 import type { Store } from '../../store/store.js';
 import { ManualClock } from '../../util/clock.js';
-import { UpstreamHttp } from '../http.js';
 import { SourceRunner } from '../runner.js';
 import type { Snapshot } from '../source.js';
 import { ApbAdapter } from './adapter.js';
-import { apbFixture, FakeApbEndpoint, gate, type FakeRoute } from './apb-test-helpers.js';
-import { parseApbConfig } from './config.js';
+import { apbAdapter, apbFixture, fakeEndpoints, gate } from './apb-test-helpers.js';
 
 const ROOT = apbFixture('server-GET-root.json');
 const HEALTH = apbFixture('server-GET-health.json');
 const FARM = apbFixture('farm-GET-farm.json');
 
-const endpoints: FakeApbEndpoint[] = [];
-async function fake(routes: Record<string, FakeRoute>): Promise<FakeApbEndpoint> {
-  const e = new FakeApbEndpoint(routes);
-  await e.up();
-  endpoints.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(endpoints.splice(0).map((e) => e.down()));
-});
+const fake = fakeEndpoints();
 
 function adapterFor(block: Record<string, unknown>, pollTimeoutSeconds = 10): ApbAdapter {
-  return new ApbAdapter(parseApbConfig({ server_timeout: '2s', wait: '1s', ...block }), { name: 'ap', log: pino({ level: 'silent' }), clock: new ManualClock(), http: new UpstreamHttp(), pollTimeoutSeconds });
+  return apbAdapter(block, { pollTimeoutSeconds });
 }
 
 /** One server listing entry (ISO times, like apb-server writes them). */

@@ -4,33 +4,18 @@
  * as long as the value is listed. Expected: the bad build/entry is left out (or its bad field
  * ignored) and the other endpoints keep working.
  */
-import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../util/clock.js';
+import { describe, expect, it } from 'vitest';
 import { SourceError } from '../errors.js';
-import { UpstreamHttp } from '../http.js';
 import type { Snapshot } from '../source.js';
 import { ApbAdapter } from './adapter.js';
-import { apbFixture, FakeApbEndpoint, type FakeRoute } from './apb-test-helpers.js';
-import { parseApbConfig } from './config.js';
+import { apbAdapter, apbFixture, fakeEndpoints } from './apb-test-helpers.js';
 
 const ROOT = apbFixture('server-GET-root.json');
 const HEALTH = apbFixture('server-GET-health.json');
 
-const endpoints: FakeApbEndpoint[] = [];
-async function fake(routes: Record<string, FakeRoute>): Promise<FakeApbEndpoint> {
-  const e = new FakeApbEndpoint(routes);
-  await e.up();
-  endpoints.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(endpoints.splice(0).map((e) => e.down()));
-});
+const fake = fakeEndpoints();
 
-function adapterFor(block: Record<string, unknown>): ApbAdapter {
-  return new ApbAdapter(parseApbConfig({ server_timeout: '2s', wait: '1s', ...block }), { name: 'ap', log: pino({ level: 'silent' }), clock: new ManualClock(), http: new UpstreamHttp(), pollTimeoutSeconds: 10 });
-}
+const adapterFor = (block: Record<string, unknown>): ApbAdapter => apbAdapter(block);
 
 /** poll() may only resolve, or reject with a SourceError (PartialPollError included). */
 async function pollSafely(a: ApbAdapter): Promise<Snapshot | SourceError> {

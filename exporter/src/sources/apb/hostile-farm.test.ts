@@ -3,34 +3,20 @@
  * GET /farm lists with many servers, and active builds that drop off a listing and are never
  * resolved (held, and shown running, forever).
  */
-import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scrape, series, setup } from '../../metrics/test-helpers.js';
 import { ManualClock } from '../../util/clock.js';
-import { UpstreamHttp } from '../http.js';
 import type { Snapshot } from '../source.js';
 import { ApbAdapter } from './adapter.js';
-import { apbFixture, FakeApbEndpoint, gate, type FakeRoute } from './apb-test-helpers.js';
-import { parseApbConfig } from './config.js';
+import { apbAdapter, apbFixture, fakeEndpoints, gate } from './apb-test-helpers.js';
 
 const ROOT = apbFixture('server-GET-root.json');
 const HEALTH = apbFixture('server-GET-health.json');
 const FARM = JSON.parse(apbFixture('farm-GET-farm.json')) as { servers: Record<string, unknown>[] } & Record<string, unknown>;
 
-const endpoints: FakeApbEndpoint[] = [];
-async function fake(routes: Record<string, FakeRoute>): Promise<FakeApbEndpoint> {
-  const e = new FakeApbEndpoint(routes);
-  await e.up();
-  endpoints.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(endpoints.splice(0).map((e) => e.down()));
-});
+const fake = fakeEndpoints();
 
-function adapterFor(block: Record<string, unknown>, clock = new ManualClock()): ApbAdapter {
-  return new ApbAdapter(parseApbConfig({ server_timeout: '2s', wait: '1s', ...block }), { name: 'ap', log: pino({ level: 'silent' }), clock, http: new UpstreamHttp(), pollTimeoutSeconds: 10 });
-}
+const adapterFor = (block: Record<string, unknown>, clock = new ManualClock()): ApbAdapter => apbAdapter(block, { clock });
 const poll = async (a: ApbAdapter) => (await a.poll(AbortSignal.timeout(8000))) as Snapshot;
 
 function farmWith(servers: Record<string, unknown>[]): { body: string } {

@@ -4,32 +4,17 @@
  * of a non-JSON body), and a proxy or debug page that echoes request headers puts it there.
  * An admin farm shows real server URLs, which are published as worker.url unredacted.
  */
-import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../../util/clock.js';
-import { UpstreamHttp } from '../http.js';
+import { describe, expect, it } from 'vitest';
 import type { Snapshot } from '../source.js';
 import { ApbAdapter } from './adapter.js';
-import { apbFixture, FakeApbEndpoint, type FakeRoute } from './apb-test-helpers.js';
-import { parseApbConfig } from './config.js';
+import { apbAdapter, apbFixture, fakeEndpoints, type FakeRoute } from './apb-test-helpers.js';
 
 const TOKEN = 'tok-review-0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 const FARM = apbFixture('farm-GET-farm.json');
 
-const endpoints: FakeApbEndpoint[] = [];
-async function fake(routes: Record<string, FakeRoute>): Promise<FakeApbEndpoint> {
-  const e = new FakeApbEndpoint(routes);
-  await e.up();
-  endpoints.push(e);
-  return e;
-}
-afterEach(async () => {
-  await Promise.all(endpoints.splice(0).map((e) => e.down()));
-});
+const fake = fakeEndpoints();
 
-function adapterFor(block: Record<string, unknown>): ApbAdapter {
-  return new ApbAdapter(parseApbConfig({ server_timeout: '2s', wait: '1s', ...block }), { name: 'ap', log: pino({ level: 'silent' }), clock: new ManualClock(), http: new UpstreamHttp(), pollTimeoutSeconds: 10 });
-}
+const adapterFor = (block: Record<string, unknown>): ApbAdapter => apbAdapter(block);
 
 /** An upstream (or the proxy in front of it) that echoes the request's Authorization header. */
 const echo =

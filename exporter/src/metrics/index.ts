@@ -17,6 +17,7 @@ import { SourceMetrics } from './source-metrics.js';
 import { TaskMetrics } from './task-metrics.js';
 import { registerWorkerMetrics } from './worker-metrics.js';
 import { KarajoMetrics } from './karajo-metrics.js';
+import { CuirassMetrics } from './cuirass-metrics.js';
 
 export { metricsRoute } from './route.js';
 export { METRICS, METRIC_DEFINITIONS, type MetricDefinition } from './definitions.js';
@@ -63,6 +64,7 @@ export class ExporterMetrics implements PollObserver {
   private readonly tasks: TaskMetrics;
   private readonly girar: GirarMetrics;
   private readonly karajo: KarajoMetrics;
+  private readonly cuirass: CuirassMetrics;
   private readonly sources: SourceMetrics;
   private readonly collectErrors: Counter<'family'>;
   private readonly unsubscribe: () => void;
@@ -76,6 +78,7 @@ export class ExporterMetrics implements PollObserver {
     registerRecordMetrics(ctx, deps.store);
     registerWorkerMetrics(ctx, deps.store, deps.health, this.labels);
     this.karajo = new KarajoMetrics(ctx, deps.store, this.series, this.labels);
+    this.cuirass = new CuirassMetrics(ctx, deps.store, this.series, this.labels);
     this.sources = new SourceMetrics(ctx, deps.health, this.series, this.labels);
     this.collectErrors = registerSelfMetrics(ctx, { store: deps.store, version: deps.version, sseClients: deps.sseClients, lastSeries: () => this.lastSeries });
     if (deps.processMetrics !== false) {
@@ -132,6 +135,7 @@ export class ExporterMetrics implements PollObserver {
     this.guard(METRICS.taskTransitions.name, change, () => this.tasks.onTask(change));
     this.guard(METRICS.girarArchBuilds.name, change, () => this.girar.onTask(change));
     this.guard(METRICS.karajoRuns.name, change, () => this.karajo.onTask(change));
+    this.guard(METRICS.cuirassBuildsCompleted.name, change, () => this.cuirass.onTask(change));
   }
 
   private guard(family: string, change: TaskChange, fn: () => void): void {

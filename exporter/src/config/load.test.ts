@@ -17,7 +17,7 @@ const BAD: Record<string, ConfigProblem[]> = {
     { path: '/sources', message: 'missing required key "sources"' },
     { path: '/sorces', message: 'unknown key "sorces" (did you mean "sources"?)' },
   ],
-  'bad-unknown-kind.yaml': [{ path: '/sources/0/kind', message: 'unknown kind "kojii"; known kinds: girar, apb, karajo' }],
+  'bad-unknown-kind.yaml': [{ path: '/sources/0/kind', message: 'unknown kind "kojii"; known kinds: girar, apb, karajo, cuirass' }],
   'bad-duplicate-name.yaml': [{ path: '/sources/1/name', message: 'duplicate source name "alt" (also /sources/0/name); names must be unique' }],
   'bad-name-pattern.yaml': [{ path: '/sources/0/name', message: 'expected a name of letters, digits, _ . - (starting with a letter or _, at most 63 characters), got "alt linux"' }],
   'bad-interval.yaml': [{ path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "30 seconds"' }],
@@ -49,11 +49,13 @@ const BAD: Record<string, ConfigProblem[]> = {
   'bad-apb-builds-limit.yaml': [{ path: '/sources/0/builds_limit', message: 'expected integer to be less or equal to 1000, got 5000' }],
   'bad-karajo-url.yaml': [{ path: '/sources/0/url', message: 'expected the http:// or https:// base URL of the karajo server, without credentials, query or fragment (e.g. http://127.0.0.1:31937), got "http://redacted@127.0.0.1:31937/"' }],
   'bad-karajo-user.yaml': [{ path: '/sources/0/user/password', message: 'missing required key "password"' }],
+  'bad-cuirass-limits.yaml': [{ path: '/sources/0/queue_limit', message: 'expected integer to be less or equal to 1000, got 5000' }],
+  'bad-cuirass-url.yaml': [{ path: '/sources/0/url', message: 'expected the http:// or https:// base URL of `cuirass web`, without credentials, query or fragment (e.g. https://ci.guix.gnu.org), got "ci.guix.gnu.org"' }],
   'bad-many-problems.yaml': [
     { path: '/log/level', message: 'expected one of debug, info, warn, error, got "loud"' },
     { path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "soon"' },
     { path: '/sources/0/url', message: 'missing required key "url"' },
-    { path: '/sources/1/kind', message: 'unknown kind "koji"; known kinds: girar, apb, karajo' },
+    { path: '/sources/1/kind', message: 'unknown kind "koji"; known kinds: girar, apb, karajo, cuirass' },
   ],
 };
 
@@ -99,7 +101,7 @@ describe('config files', () => {
 
   it('accepts the shipped example config (examples/buildscope.yaml)', async () => {
     const cfg = await loadConfigFile(fileURLToPath(new URL('../../../examples/buildscope.yaml', import.meta.url)), kindSchemas, {}, {});
-    expect(cfg.sources.map((s) => [s.name, s.kind, s.intervalSeconds])).toEqual([['alt', 'girar', 60], ['archpower', 'apb', 30], ['cron', 'karajo', 30]]);
+    expect(cfg.sources.map((s) => [s.name, s.kind, s.intervalSeconds])).toEqual([['alt', 'girar', 60], ['archpower', 'apb', 30], ['cron', 'karajo', 30], ['guix-ci', 'cuirass', 60]]);
   });
 
   it('lets flags override the file', async () => {

@@ -5,6 +5,7 @@
 import type { TSchema } from '@sinclair/typebox';
 import type { KindSchemas } from '../config/load.js';
 import { apbSource } from './apb/index.js';
+import { cuirassSource } from './cuirass/index.js';
 import { girarSource } from './girar/index.js';
 import { karajoSource } from './karajo/index.js';
 import type { DefaultStates, Lifecycle, SourceDefinition } from './source.js';
@@ -13,6 +14,7 @@ export const registry: Readonly<Record<string, SourceDefinition>> = {
   girar: girarSource as unknown as SourceDefinition,
   apb: apbSource as unknown as SourceDefinition,
   karajo: karajoSource as unknown as SourceDefinition,
+  cuirass: cuirassSource as unknown as SourceDefinition,
 };
 
 export function definitionOf(kind: string): SourceDefinition | undefined {

@@ -97,6 +97,14 @@ describe('cuirass adapter', () => {
     expect(second.newTaskIds).toEqual(['13', 'eval-8']);
   });
 
+  it('counts everything that shows up after a first poll of an empty Cuirass', async () => {
+    serve([], [], []);
+    const a = adapter();
+    expect((await poll(a)).tasks).toEqual([]);
+    serve([], [build(1, 0)], [evaluation(1, 0)]);
+    expect((await poll(a)).newTaskIds).toEqual(['1', 'eval-1']);
+  });
+
   it('takes ids going far back as a wiped database: a new baseline, nothing counted, a problem said', async () => {
     serve([], [build(5000, 0), build(4999, 0)]);
     const a = adapter();

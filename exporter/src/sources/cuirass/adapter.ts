@@ -73,8 +73,9 @@ export class CuirassAdapter {
     const evalReset = this.reset(this.maxEvaluationId, topEval, 'evaluation', found);
     if (this.maxBuildId !== undefined && !buildReset) for (const id of buildIds) if (id > this.maxBuildId) newTaskIds.push(String(id));
     if (this.maxEvaluationId !== undefined && !evalReset) for (const id of evalIds) if (id > this.maxEvaluationId) newTaskIds.push(evaluationTaskId(id));
-    if (topBuild !== undefined) this.maxBuildId = buildReset ? topBuild : Math.max(this.maxBuildId ?? 0, topBuild);
-    if (topEval !== undefined) this.maxEvaluationId = evalReset ? topEval : Math.max(this.maxEvaluationId ?? 0, topEval);
+    // An empty list is a baseline too: on a fresh Cuirass every id that shows up later is new.
+    this.maxBuildId = topBuild === undefined ? (this.maxBuildId ?? 0) : buildReset ? topBuild : Math.max(this.maxBuildId ?? 0, topBuild);
+    this.maxEvaluationId = topEval === undefined ? (this.maxEvaluationId ?? 0) : evalReset ? topEval : Math.max(this.maxEvaluationId ?? 0, topEval);
 
     const base = this.client.base;
     const tasks: Task[] = [...[...builds.values()].map((b) => buildTask(this.ctx.name, base, b)), ...evaluations.entries.map((e) => evaluationTask(this.ctx.name, base, e))];

@@ -30,9 +30,9 @@ describe('cuirass metrics', () => {
   it('counts each build once when it ends (seen pending, or new and already finished), new failures, and evaluation durations', async () => {
     const { store, metrics } = setup();
     const apply = (s: number, tasks: Task[], newTaskIds?: string[]) => store.apply('ci', 'cuirass', { type: 'snapshot', tasks, ...(newTaskIds ? { newTaskIds } : {}) }, T0 + s * 1000);
-    apply(0, [build(1, 'succeeded'), build(2, 'started'), build(9, 'evaluating', { id: 'eval-9', started: iso(0) })]);
-    apply(30, [build(1, 'succeeded'), build(2, 'failed', { attrs: { weather: 'new-failure' } }), build(3, 'succeeded'), build(9, 'evaluated', { id: 'eval-9', started: iso(0), finished: iso(25) })], ['3']);
-    apply(60, [build(2, 'failed', { attrs: { weather: 'new-failure' } }), build(3, 'succeeded'), build(9, 'evaluated', { id: 'eval-9', started: iso(0), finished: iso(25) })]);
+    apply(0, [build(1, 'succeeded'), build(2, 'started'), build(9, 'evaluating', { id: 'eval-9', created: iso(0) })]);
+    apply(30, [build(1, 'succeeded'), build(2, 'failed', { attrs: { weather: 'new-failure' } }), build(3, 'succeeded'), build(9, 'evaluated', { id: 'eval-9', created: iso(0), finished: iso(25) })], ['3']);
+    apply(60, [build(2, 'failed', { attrs: { weather: 'new-failure' } }), build(3, 'succeeded'), build(9, 'evaluated', { id: 'eval-9', created: iso(0), finished: iso(25) })]);
     const samples = await scrape(metrics);
     expect(series(samples, 'buildfarm_cuirass_builds_completed_total')).toEqual({
       'arch=x86_64-linux,repo=guix,result=failed,source=ci': 1,

@@ -59,7 +59,7 @@ export class CuirassMetrics {
     if (!ended) return;
     const result = this.guard.label(next.source, 'result', next.state);
     if (isEvaluation(next)) {
-      const took = next.started !== undefined && next.finished !== undefined ? (Date.parse(next.finished) - Date.parse(next.started)) / 1000 : Number.NaN;
+      const took = next.created !== undefined && next.finished !== undefined ? (Date.parse(next.finished) - Date.parse(next.created)) / 1000 : Number.NaN;
       if (Number.isFinite(took) && took >= 0) this.evaluationDuration.observe({ source: next.source, repo: this.guard.label(next.source, 'repo', next.repo ?? ''), result }, took);
       return;
     }

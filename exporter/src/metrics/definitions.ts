@@ -327,7 +327,7 @@ export const METRICS = {
     type: 'gauge',
     unit: 'timestamp_seconds',
     labels: ['source'],
-    help: 'When the oldest Cuirass build still waiting (submitted or scheduled) was created; absent when none waits.',
+    help: 'When the oldest Cuirass build still waiting (submitted or scheduled) in the shown part of the queue was created; absent when none waits.',
     updated: 'poll',
   },
   cuirassBuildsCompleted: {
@@ -335,9 +335,9 @@ export const METRICS = {
     type: 'counter',
     unit: 'count',
     labels: ['source', 'repo', 'arch', 'result'],
-    help: 'Cuirass builds seen finishing, by specification (repo), system (arch) and result (succeeded, failed, failed-dependency, failed-other, canceled); a build id is counted once, also when first seen finished if its id is new.',
+    help: 'Cuirass builds seen finishing, by specification (repo), system (arch) and result (succeeded, failed, failed-dependency, failed-other, canceled); a build id is counted once, also when first seen finished if it is new.',
     updated: 'transition',
-    note: 'Build ids only grow, so a finished build whose id is above the highest seen before is new. /api/latestbuilds is ordered by evaluation, not completion: a build finishing late in an old evaluation that was never seen pending may be missed; a larger latest_limit lowers the chance.',
+    note: 'New: an id never listed before and above the first poll\'s highest. A build that leaves the queue unfinished and is in no list is read by id, so its end is counted. /api/latestbuilds is ordered by evaluation, not completion: a build created and finished between two polls in an old evaluation may be missed; a larger latest_limit lowers the chance.',
   },
   cuirassNewFailures: {
     name: 'buildfarm_cuirass_new_failures_total',

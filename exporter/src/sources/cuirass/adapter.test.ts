@@ -63,7 +63,10 @@ describe('cuirass normalization', () => {
   });
 
   it('maps an evaluation to a task of its own, with Cuirass-style duration times', () => {
-    expect(evaluationTask('ci', 'https://ci', evaluation(7, 0))).toMatchObject({ id: 'eval-7', state: 'evaluated', phase: 'success', repo: 'guix', started: '2026-11-24T06:00:00Z', finished: '2026-11-24T06:10:00Z', attrs: { evaluation: 7, checkout_time: '2026-11-24T06:00:30Z' } });
+    const done = evaluationTask('ci', 'https://ci', evaluation(7, 0));
+    expect(done).toMatchObject({ id: 'eval-7', state: 'evaluated', phase: 'success', repo: 'guix', created: '2026-11-24T06:00:00Z', finished: '2026-11-24T06:10:00Z', attrs: { evaluation: 7, checkout_time: '2026-11-24T06:00:30Z' } });
+    // Not a build run: no start, so the generic duration and queue-wait families leave it out.
+    expect(done.started).toBeUndefined();
     expect(evaluationTask('ci', 'https://ci', evaluation(8, -1))).toMatchObject({ state: 'evaluating', phase: 'running' });
     expect(evaluationTask('ci', 'https://ci', evaluation(9, 2)).phase).toBe('canceled');
   });
@@ -106,14 +109,14 @@ describe('cuirass adapter', () => {
   });
 
   it('takes ids going far back as a wiped database: a new baseline, nothing counted, a problem said', async () => {
-    serve([], [build(5000, 0), build(4999, 0)]);
+    serve([], [build(5000, 0), build(4999, 0)], [evaluation(70, 0)]);
     const a = adapter();
     await poll(a);
     serve([build(2, -2)], [build(1, 0)], [evaluation(1, 0)]);
     const snap = await poll(a);
     expect(snap.newTaskIds).toBeUndefined();
-    // Both the build ids (5000 -> 2) and the evaluation ids (7 -> 1) went back.
-    expect(a.problems().current).toMatchObject({ ids_reset: 2 });
+    // The evaluation ids (70 -> 1) tell: the build lists are capped and can lose their newest ids on their own.
+    expect(a.problems().current).toMatchObject({ ids_reset: 1 });
     serve([build(2, -2)], [build(3, 0), build(1, 0)], [evaluation(1, 0)]);
     expect((await poll(a)).newTaskIds).toEqual(['3']);
   });

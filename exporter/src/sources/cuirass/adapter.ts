@@ -1,9 +1,10 @@
 /**
  * The `cuirass` adapter: each poll reads the queue, the latest finished builds and the latest
  * evaluations (and the specifications every `specifications_interval`). A build seen in the queue
- * and later among the finished ones is one task that changed state. Build and evaluation ids only
- * grow, so an id above the highest seen is new: counted even when first seen finished. Ids going
- * back (a wiped database) start a new baseline instead of counting anything.
+ * and later among the finished ones is one task that changed state; one that leaves the queue
+ * unfinished and is not among the latest finished builds is read by id. Ids only grow: an id
+ * never listed before and above the first poll's highest is new, counted even when first seen
+ * finished. Evaluation ids going far back (a wiped database) start a new baseline.
  */
 import type { Task } from '../../model/task.js';
 import { parseDuration } from '../../util/duration.js';
@@ -15,13 +16,32 @@ import type { CuirassConfig } from './config.js';
 import { buildTask, evaluationTask, evaluationTaskId } from './normalize.js';
 import type { Build, Specification } from './upstream.js';
 
+/** Builds that left the queue unfinished read one by one per poll at most. */
+const DETAIL_BUDGET = 50;
+/** Ids remembered per kind; the oldest are forgotten first. */
+const SEEN_IDS = 100_000;
+
+function remember(seen: Set<number>, id: number): void {
+  seen.delete(id);
+  seen.add(id);
+  if (seen.size > SEEN_IDS) seen.delete(seen.values().next().value as number);
+}
+
 export class CuirassAdapter {
   private readonly client: CuirassClient;
   private readonly specEveryMs: number;
   private specs: Specification[] = [];
   private specsReadAt = Number.NEGATIVE_INFINITY;
-  private maxBuildId: number | undefined;
   private maxEvaluationId: number | undefined;
+  /** Whether a baseline was taken: builds and evaluations listed then are not new. */
+  private baselined = false;
+  private buildBaseline = 0;
+  private evaluationBaseline = 0;
+  /** Ids listed before (bounded): one that leaves a capped list and comes back is not new again. */
+  private readonly seenBuilds = new Set<number>();
+  private readonly seenEvaluations = new Set<number>();
+  /** The builds of the previous poll, to find the unfinished ones that left every list. */
+  private held = new Map<number, Build>();
   private found: RecordProblem[] = [];
   private readonly problemTracker = new ProblemTracker();
 
@@ -64,18 +84,44 @@ export class CuirassAdapter {
     const builds = new Map<number, Build>();
     for (const b of queue.entries) builds.set(b.id, b);
     for (const b of latest.entries) builds.set(b.id, b);
-    const newTaskIds: string[] = [];
-    const buildIds = [...builds.keys()];
     const evalIds = evaluations.entries.map((e) => e.id);
-    const topBuild = buildIds.length > 0 ? Math.max(...buildIds) : undefined;
     const topEval = evalIds.length > 0 ? Math.max(...evalIds) : undefined;
-    const buildReset = this.reset(this.maxBuildId, topBuild, 'build', found);
-    const evalReset = this.reset(this.maxEvaluationId, topEval, 'evaluation', found);
-    if (this.maxBuildId !== undefined && !buildReset) for (const id of buildIds) if (id > this.maxBuildId) newTaskIds.push(String(id));
-    if (this.maxEvaluationId !== undefined && !evalReset) for (const id of evalIds) if (id > this.maxEvaluationId) newTaskIds.push(evaluationTaskId(id));
-    // An empty list is a baseline too: on a fresh Cuirass every id that shows up later is new.
-    this.maxBuildId = topBuild === undefined ? (this.maxBuildId ?? 0) : buildReset ? topBuild : Math.max(this.maxBuildId ?? 0, topBuild);
-    this.maxEvaluationId = topEval === undefined ? (this.maxEvaluationId ?? 0) : evalReset ? topEval : Math.max(this.maxEvaluationId ?? 0, topEval);
+
+    // A wiped database shows in the evaluations: newest first and uncapped, their top id is
+    // reliable, while the newest builds can drop out of the capped build lists on their own.
+    if (this.maxEvaluationId !== undefined && topEval !== undefined && topEval < this.maxEvaluationId / 2) {
+      found.push({ id: 'evaluation ids', reason: 'ids_reset', message: `the highest evaluation id went back from ${this.maxEvaluationId} to ${topEval}: Cuirass's database was reset; counting starts again` });
+      this.ctx.log.warn({ from: this.maxEvaluationId, to: topEval }, 'cuirass evaluation ids went back; taking it as a new database');
+      this.baselined = false;
+      this.seenBuilds.clear();
+      this.seenEvaluations.clear();
+      this.held.clear();
+    }
+
+    // Builds that left the queue unfinished and are not among the latest finished ones (an older
+    // evaluation's build, below the latestbuilds window): read each, so its end is seen.
+    const vanished = [...this.held.values()].filter((b) => b.buildstatus < 0 && !builds.has(b.id)).slice(0, DETAIL_BUDGET);
+    for (const [i, b] of (await Promise.all(vanished.map((v) => this.client.build(v.id, signal).catch(() => v)))).entries()) {
+      const id = vanished[i]?.id;
+      if (b && id !== undefined) builds.set(id, b);
+    }
+
+    const newTaskIds: string[] = [];
+    // A first poll that lists evaluations but no builds is a large instance answering oddly, not an empty one: wait for builds.
+    const canBaseline = builds.size > 0 || evalIds.length === 0;
+    if (this.baselined) {
+      for (const id of builds.keys()) if (!this.seenBuilds.has(id) && id > this.buildBaseline) newTaskIds.push(String(id));
+      for (const id of evalIds) if (!this.seenEvaluations.has(id) && id > this.evaluationBaseline) newTaskIds.push(evaluationTaskId(id));
+    } else if (canBaseline) {
+      this.baselined = true;
+      this.buildBaseline = builds.size > 0 ? Math.max(...builds.keys()) : 0;
+      this.evaluationBaseline = topEval ?? 0;
+    }
+    for (const id of builds.keys()) remember(this.seenBuilds, id);
+    for (const id of evalIds) remember(this.seenEvaluations, id);
+    if (topEval !== undefined) this.maxEvaluationId = Math.max(this.maxEvaluationId ?? 0, topEval);
+    if (found.some((f) => f.reason === 'ids_reset')) this.maxEvaluationId = topEval;
+    this.held = builds;
 
     const base = this.client.base;
     const tasks: Task[] = [...[...builds.values()].map((b) => buildTask(this.ctx.name, base, b)), ...evaluations.entries.map((e) => evaluationTask(this.ctx.name, base, e))];
@@ -85,17 +131,5 @@ export class CuirassAdapter {
 
   problems(): SourceProblems {
     return this.problemTracker.update(this.found);
-  }
-
-  /**
-   * Ids going back mean Cuirass's database was wiped: start a new baseline, count nothing this
-   * time. The newest build can drop out of a capped list on its own, so only a fall below half the
-   * highest id ever seen counts as a reset (a new database starts again from 1).
-   */
-  private reset(seen: number | undefined, top: number | undefined, what: string, found: RecordProblem[]): boolean {
-    if (seen === undefined || top === undefined || top >= seen / 2) return false;
-    found.push({ id: `${what} ids`, reason: 'ids_reset', message: `the highest ${what} id went back from ${seen} to ${top}: Cuirass's database was reset; counting starts again from ${top}` });
-    this.ctx.log.warn({ what, from: seen, to: top }, `cuirass ${what} ids went back; taking them as a new database`);
-    return true;
   }
 }

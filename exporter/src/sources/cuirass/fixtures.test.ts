@@ -40,7 +40,7 @@ describe('cuirass fixtures', () => {
   it("maps the manual's evaluation: from its timestamp to its evaltime", () => {
     const e = fixture('evaluation-manual.json');
     if (!checkEvaluation.Check(e)) throw new Error('evaluation-manual.json does not pass the schema');
-    expect(evaluationTask('ci', 'https://ci', e)).toMatchObject({ id: 'eval-1', state: 'evaluated', phase: 'success', repo: 'guix-master', started: '2021-03-09T11:23:31Z', finished: '2021-03-09T11:34:15Z' });
+    expect(evaluationTask('ci', 'https://ci', e)).toMatchObject({ id: 'eval-1', state: 'evaluated', phase: 'success', repo: 'guix-master', created: '2021-03-09T11:23:31Z', finished: '2021-03-09T11:34:15Z' });
   });
 
   it('accepts the specifications list', () => {

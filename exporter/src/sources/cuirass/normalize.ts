@@ -71,7 +71,8 @@ export function buildTask(source: string, base: string, b: Build): Task {
     native: b,
   };
   if (created) task.created = created;
-  if (started && (!stopped || started <= stopped)) task.started = started;
+  // A restarted build waits again with its old starttime: a start counts only while it runs or after.
+  if (started && status.phase !== 'queued' && (!stopped || started <= stopped)) task.started = started;
   if (stopped) task.finished = stopped;
   const since = status.phase === 'queued' ? created : status.phase === 'running' ? started : stopped;
   if (since) task.stateSince = since;
@@ -101,10 +102,9 @@ export function evaluationTask(source: string, base: string, e: Evaluation): Tas
     attrs: { evaluation: e.id },
     native: e,
   };
-  if (created) {
-    task.created = created;
-    task.started = created;
-  }
+  // No `started`: an evaluation is not a build run, so the generic duration and queue-wait
+  // families leave it out; its duration is buildfarm_cuirass_evaluation_duration_seconds.
+  if (created) task.created = created;
   if (done && (!created || created <= done)) task.finished = done;
   const checkout = epochIso(e.checkouttime);
   if (checkout) task.attrs = { ...task.attrs, checkout_time: checkout };

@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApbSimulator } from '../../exporter/src/sources/apb/simulator.js';
 import { ManualClock } from '../../exporter/src/util/clock.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
-import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { startReadyExporter, type ExporterProcess } from '../support/exporter-process.js';
+import { startScrapingPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { promAsserts } from '../support/prom-assert.js';
 import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
@@ -105,9 +105,8 @@ describe.skipIf(!prometheusBin || !promtoolBin)('apb source: simulator -> export
       ].join('\n'),
     );
     // Debug logging: the most output the token could leak into.
-    exporter = await startExporter([`--config.file=${config}`, '--log.level=debug'], { APB_TOKEN: TOKEN });
-    await waitUntil(async () => (await fetch(`${exporter.url}/-/ready`)).ok, 15_000, { what: 'exporter readiness' });
-    prom = await startPrometheus(prometheusBin as string, { targets: [new URL(exporter.url).host], scrapeInterval: '1s' });
+    exporter = await startReadyExporter(config, ['--log.level=debug'], { APB_TOKEN: TOKEN });
+    prom = await startScrapingPrometheus(prometheusBin as string, exporter.url);
   }, 60_000);
 
   afterAll(async () => {

@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CuirassSimulator } from '../../exporter/src/sources/cuirass/simulator.js';
 import { ManualClock } from '../../exporter/src/util/clock.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
-import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { startReadyExporter, type ExporterProcess } from '../support/exporter-process.js';
+import { startScrapingPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { promAsserts } from '../support/prom-assert.js';
 import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
@@ -79,9 +79,8 @@ describe.skipIf(!prometheusBin || !promtoolBin)('cuirass source: simulator -> ex
     dir = await mkdtemp(join(tmpdir(), 'buildscope-e2e-cuirass-'));
     const config = join(dir, 'buildscope.yaml');
     await writeFile(config, ['sources:', `  - name: ${SOURCE}`, '    kind: cuirass', `    url: "${simUrl}"`, '    interval: 1s', '    timeout: 5s', ''].join('\n'));
-    exporter = await startExporter([`--config.file=${config}`]);
-    await waitUntil(async () => (await fetch(`${exporter.url}/-/ready`)).ok, 15_000, { what: 'exporter readiness' });
-    prom = await startPrometheus(prometheusBin as string, { targets: [new URL(exporter.url).host], scrapeInterval: '1s' });
+    exporter = await startReadyExporter(config, []);
+    prom = await startScrapingPrometheus(prometheusBin as string, exporter.url);
   }, 60_000);
 
   afterAll(async () => {

@@ -20,8 +20,8 @@ import { KarajoSimulator, type KarajoSimJobSpec } from '../../exporter/src/sourc
 import { parseSchedule } from '../../exporter/src/sources/karajo/simulator-model.js';
 import { ManualClock } from '../../exporter/src/util/clock.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
-import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { startReadyExporter, type ExporterProcess } from '../support/exporter-process.js';
+import { startScrapingPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { promAsserts } from '../support/prom-assert.js';
 import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
@@ -142,9 +142,8 @@ describe.skipIf(!prometheusBin || !promtoolBin)('karajo source: simulator -> exp
       ].join('\n'),
     );
     // Debug logging: the most output the password or the session cookie could leak into.
-    exporter = await startExporter([`--config.file=${config}`, '--log.level=debug'], { KARAJO_PASSWORD: PASSWORD });
-    await waitUntil(async () => (await fetch(`${exporter.url}/-/ready`)).ok, 15_000, { what: 'exporter readiness' });
-    prom = await startPrometheus(prometheusBin as string, { targets: [new URL(exporter.url).host], scrapeInterval: '1s' });
+    exporter = await startReadyExporter(config, ['--log.level=debug'], { KARAJO_PASSWORD: PASSWORD });
+    prom = await startScrapingPrometheus(prometheusBin as string, exporter.url);
   }, 60_000);
 
   afterAll(async () => {

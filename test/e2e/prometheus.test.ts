@@ -12,8 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTree, type GeneratedTree } from '../../exporter/src/sources/girar/fs/generator.js';
 import { GirarSimulator, type SimTaskSpec } from '../../exporter/src/sources/girar/simulator.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
-import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
-import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { startReadyExporter, type ExporterProcess } from '../support/exporter-process.js';
+import { startScrapingPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
 
@@ -68,9 +68,8 @@ describe.skipIf(!prometheusBin || !promtoolBin)('exporter + real Prometheus', ()
         '',
       ].join('\n'),
     );
-    exporter = await startExporter([`--config.file=${config}`, '--log.level=warn']);
-    await waitUntil(async () => (await fetch(`${exporter.url}/-/ready`)).ok, 15_000, { what: 'exporter readiness' });
-    prom = await startPrometheus(prometheusBin as string, { targets: [new URL(exporter.url).host], scrapeInterval: '1s' });
+    exporter = await startReadyExporter(config, ['--log.level=warn']);
+    prom = await startScrapingPrometheus(prometheusBin as string, exporter.url);
   }, 60_000);
 
   // Runs even when beforeAll failed half-way: stop whatever was started, in order, each step

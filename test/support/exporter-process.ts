@@ -55,3 +55,10 @@ export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {},
     throw new Error(`${(e as Error).message}\nstdout:\n${out}\nstderr:\n${err}`);
   }
 }
+
+/** Start the exporter with a config file and wait until it says it is ready (every source polled once). */
+export async function startReadyExporter(config: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<ExporterProcess> {
+  const exporter = await startExporter([`--config.file=${config}`, ...args], env);
+  await waitUntil(async () => (await fetch(`${exporter.url}/-/ready`)).ok, 15_000, { what: 'exporter readiness' });
+  return exporter;
+}

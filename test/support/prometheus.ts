@@ -120,3 +120,8 @@ async function launch(binary: string, options: PrometheusOptions, port: number):
     },
   };
 }
+
+/** A Prometheus scraping one exporter every second, as the end-to-end tests use it. */
+export function startScrapingPrometheus(binary: string, exporterUrl: string): Promise<PrometheusServer> {
+  return startPrometheus(binary, { targets: [new URL(exporterUrl).host], scrapeInterval: '1s' });
+}

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { afterEach } from 'vitest';
 
 export interface FakeAnswer {
   status?: number;
@@ -78,4 +79,18 @@ export function gate(): { promise: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { promise, open };
+}
+
+/** A factory of listening fake upstreams, all stopped after each test of the calling file. */
+export function fakeUpstreams(): (routes: Record<string, FakeRoute>) => Promise<FakeUpstream> {
+  const started: FakeUpstream[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((e) => e.down()));
+  });
+  return async (routes) => {
+    const e = new FakeUpstream(routes);
+    await e.up();
+    started.push(e);
+    return e;
+  };
 }

@@ -1,32 +1,17 @@
-/** APB test helpers: the recorded payloads, fake APB endpoints cleaned up after each test, and an adapter. */
+/** APB test helpers: the recorded payloads, fake APB endpoints cleaned up after each test (test-support), and an adapter. */
 import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
-import { afterEach } from 'vitest';
-import { FakeUpstream, type FakeRoute } from '../../test-support/fake-upstream.js';
 import { ManualClock, type Clock } from '../../util/clock.js';
 import { UpstreamHttp } from '../http.js';
 import { ApbAdapter } from './adapter.js';
 import { parseApbConfig } from './config.js';
 
-export { FakeUpstream as FakeApbEndpoint, gate, type FakeAnswer, type FakeRoute } from '../../test-support/fake-upstream.js';
+export { FakeUpstream as FakeApbEndpoint, fakeUpstreams as fakeEndpoints, gate, type FakeAnswer, type FakeRoute } from '../../test-support/fake-upstream.js';
 
 export function apbFixture(name: string): string {
   return readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 }
 
-/** A factory of listening fake endpoints, all stopped after each test of the calling file. */
-export function fakeEndpoints(): (routes: Record<string, FakeRoute>) => Promise<FakeUpstream> {
-  const started: FakeUpstream[] = [];
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((e) => e.down()));
-  });
-  return async (routes) => {
-    const e = new FakeUpstream(routes);
-    await e.up();
-    started.push(e);
-    return e;
-  };
-}
 
 /** An ApbAdapter for source `ap` with short test timings (server_timeout 2s, wait 1s) unless the block says otherwise. */
 export function apbAdapter(block: Record<string, unknown>, options: { clock?: Clock; log?: Logger; pollTimeoutSeconds?: number } = {}): ApbAdapter {

@@ -59,17 +59,6 @@ export class CuirassClient {
     }
   }
 
-  /** `GET /build/{id}/log/raw` as text (Cuirass serves the stored .gz with Content-Encoding: gzip), or undefined on 404. */
-  async buildLog(id: number, maxBytes: number, signal: AbortSignal): Promise<string | undefined> {
-    const url = `${this.base}/build/${id}/log/raw`;
-    try {
-      return (await this.http.get(url, { signal, maxBytes })).body;
-    } catch (err) {
-      if (err instanceof UpstreamHttpError && err.status === 404) return undefined;
-      throw err;
-    }
-  }
-
   private async list<T extends TSchema>(path: string, check: TypeCheck<T>, signal: AbortSignal): Promise<CheckedList<Static<T>>> {
     const url = `${this.base}${path}`;
     const { value } = await this.http.getJson(url, { signal, maxBytes: this.options.maxBodyBytes });

@@ -4,20 +4,16 @@
  * and every kind of bad answer.
  */
 import { readFileSync } from 'node:fs';
-import { gzipSync } from 'node:zlib';
-import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeUpstream, type FakeAnswer, type FakeRoute } from '../../test-support/fake-upstream.js';
+import { describe, expect, it } from 'vitest';
+import { fakeUpstreams } from '../../test-support/fake-upstream.js';
 import { ManualClock } from '../../util/clock.js';
-import { UpstreamHttp } from '../http.js';
 import type { Snapshot } from '../source.js';
 import { KarajoAdapter } from './adapter.js';
-import { parseKarajoConfig } from './config.js';
+import { ENVIRONMENT_PATH, karajoAdapter, karajoAnswer } from './karajo-test-helpers.js';
 
 const fixture = (name: string): Record<string, unknown> => JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
-/** karajo's answer: the envelope, always gzip. */
-const karajo = (body: unknown, status = 200): FakeAnswer => ({ status, body: gzipSync(JSON.stringify(body)), headers: { 'content-encoding': 'gzip' } });
+const karajo = karajoAnswer;
 
 type Log = { job_id: string; name: string; status: string; counter: number };
 const log = (job: string, counter: number, status: string): Log => ({ job_id: job, name: status === 'running' ? `${job}.${counter}` : `${job}.${counter}.${status}`, status, counter });
@@ -29,21 +25,11 @@ function environment(logs: Log[], over: Record<string, unknown> = {}, envOver: R
   return { code: 200, data: { ...env, ...envOver, http_jobs: { 'Test success': { ...job, logs, ...over } } } };
 }
 
-const fakes: FakeUpstream[] = [];
-async function upstream(routes: Record<string, FakeRoute>): Promise<FakeUpstream> {
-  const f = new FakeUpstream(routes);
-  await f.up();
-  fakes.push(f);
-  return f;
-}
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.down()));
-});
+const upstream = fakeUpstreams();
 
-const ENV = '/karajo/api/environment';
+const ENV = ENVIRONMENT_PATH;
 const clock = new ManualClock(Date.parse('2023-01-09T00:00:30Z'));
-const adapterFor = (url: string, extra: Record<string, unknown> = {}) =>
-  new KarajoAdapter(parseKarajoConfig({ url, ...extra }), { name: 'cron', log: pino({ level: 'silent' }), clock, http: new UpstreamHttp(), pollTimeoutSeconds: 10 });
+const adapterFor = (url: string, extra: Record<string, unknown> = {}) => karajoAdapter(url, extra, clock);
 const poll = (a: KarajoAdapter) => a.poll(AbortSignal.timeout(5000));
 
 describe('karajo adapter', () => {

@@ -1,33 +1,23 @@
 /** Hostile input: run counting when job ids collide or flip, and the 3xx-as-login message. */
-import { gzipSync } from 'node:zlib';
 import { pino } from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
-import { FakeUpstream, type FakeAnswer, type FakeRoute } from '../../test-support/fake-upstream.js';
+import { describe, expect, it } from 'vitest';
+import { fakeUpstreams } from '../../test-support/fake-upstream.js';
 import { ManualClock } from '../../util/clock.js';
 import { UpstreamHttp } from '../http.js';
 import { KarajoAdapter } from './adapter.js';
+import { ENVIRONMENT_PATH, karajoAdapter, karajoAnswer } from './karajo-test-helpers.js';
 import { parseKarajoConfig } from './config.js';
 
-const karajo = (body: unknown, status = 200): FakeAnswer => ({ status, body: gzipSync(JSON.stringify(body)), headers: { 'content-encoding': 'gzip' } });
+const karajo = karajoAnswer;
 const log = (job: string, counter: number, status = 'success') => ({ job_id: job, name: `${job}.${counter}.${status}`, status, counter });
 const range = (job: string, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => log(job, from + i));
 const job = (id: string, name: string, logs: unknown[]) => ({ id, name, status: 'success', interval: 60e9, last_run: '2023-01-09T00:00:00Z', next_run: '2023-01-09T00:01:00Z', logs });
 const env = (jobs: Record<string, unknown>, http_jobs: Record<string, unknown>) => karajo({ code: 200, data: { jobs, http_jobs } });
 
-const fakes: FakeUpstream[] = [];
-async function upstream(routes: Record<string, FakeRoute>): Promise<FakeUpstream> {
-  const f = new FakeUpstream(routes);
-  await f.up();
-  fakes.push(f);
-  return f;
-}
-afterEach(async () => {
-  await Promise.all(fakes.splice(0).map((f) => f.down()));
-});
-const ENV = '/karajo/api/environment';
+const upstream = fakeUpstreams();
+const ENV = ENVIRONMENT_PATH;
 const clock = new ManualClock(Date.parse('2023-01-09T00:00:30Z'));
-const adapterFor = (url: string, extra: Record<string, unknown> = {}) =>
-  new KarajoAdapter(parseKarajoConfig({ url, ...extra }), { name: 'cron', log: pino({ level: 'silent' }), clock, http: new UpstreamHttp(), pollTimeoutSeconds: 10 });
+const adapterFor = (url: string, extra: Record<string, unknown> = {}) => karajoAdapter(url, extra, clock);
 const poll = (a: KarajoAdapter) => a.poll(AbortSignal.timeout(5000));
 
 describe('hostile input: karajo run counting across id collisions', () => {

@@ -53,7 +53,7 @@ export const MAX_VALUE_DEPTH = 64;
 /** A struct that is passed as Python keyword arguments (`koji.encode_args`). */
 export function kwargs(values: Record<string, XmlRpcValue | undefined>): XmlRpcStruct {
   const out: XmlRpcStruct = { __starstar: true };
-  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = v;
+  for (const [k, v] of Object.entries(values)) if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   return out;
 }
 
@@ -110,6 +110,8 @@ function encodeValue(v: XmlRpcValue, depth: number): string {
   }
   if (v instanceof Date) {
     if (Number.isNaN(v.getTime())) throw new XmlRpcFormatError('an invalid Date cannot be sent in XML-RPC');
+    const year = v.getUTCFullYear();
+    if (year < 1 || year > 9999) throw new XmlRpcFormatError(`a date in year ${year} cannot be sent in XML-RPC (years 1 to 9999)`);
     return `<value><dateTime.iso8601>${v.toISOString().replace(/[-]|\.\d+Z$/g, '').replace(/Z$/, '')}</dateTime.iso8601></value>`;
   }
   if (v instanceof Uint8Array) return `<value><base64>${Buffer.from(v).toString('base64')}</base64></value>`;
@@ -125,6 +127,8 @@ function formatDouble(v: number): string {
   const s = String(v);
   return /[.eE]/.test(s) ? s : `${s}.0`;
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 // XML 1.0 allows tab, LF, CR and everything from U+0020 except lone surrogates, U+FFFE and U+FFFF.
 // eslint-disable-next-line no-control-regex
@@ -152,6 +156,8 @@ const MAX_XML_DEPTH = MAX_VALUE_DEPTH * 4 + 8;
 
 /** Parse an XML document into a small element tree (strict XML; a DOCTYPE is refused). */
 function parseTree(xml: string): Element {
+  // saxes lets a lone surrogate through (and swallows what follows it); a body decoded from UTF-8 never holds one.
+  if (LONE_SURROGATE.test(xml)) throw new XmlRpcFormatError('not well-formed XML: a lone surrogate');
   const parser = new SaxesParser({ xmlns: false, position: true });
   const stack: Element[] = [];
   let root: Element | undefined;
@@ -272,7 +278,7 @@ export function describe(v: XmlRpcValue | undefined): string {
 }
 
 const INT_RE = /^\s*[+-]?\d+\s*$/;
-const DOUBLE_RE = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+const DOUBLE_RE = /^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 
 /** Type element names, with Apache's `ex:` namespace forms of the extensions. */
 function typeName(name: string): string {
@@ -288,7 +294,9 @@ function decodeValue(el: Element, depth: number): XmlRpcValue {
   const t = el.children[0] as Element;
   const text = t.text;
   const where = `<${t.name}> on line ${t.line}`;
-  switch (typeName(t.name)) {
+  const type = typeName(t.name);
+  if (type !== 'array' && type !== 'struct' && t.children.length > 0) throw new XmlRpcFormatError(`${where}: a scalar holds elements (<${t.children[0]?.name}>)`);
+  switch (type) {
     case 'nil':
       return null;
     case 'string':
@@ -321,8 +329,11 @@ function decodeValue(el: Element, depth: number): XmlRpcValue {
     }
     case 'dateTime.iso8601':
       return parseIsoDateTime(text.trim(), where);
-    case 'base64':
-      return new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'base64'));
+    case 'base64': {
+      const b64 = text.replace(/\s+/g, '');
+      if (b64.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(b64)) throw new XmlRpcFormatError(`${where}: not base64`);
+      return new Uint8Array(Buffer.from(b64, 'base64'));
+    }
     case 'array': {
       const data = only(t, 'data', where);
       return data.children.map((c) => decodeValue(c, depth + 1));
@@ -349,6 +360,11 @@ function parseIsoDateTime(s: string, where: string): Date {
   const m = /^(\d{4})-?(\d{2})-?(\d{2})T(\d{2}):?(\d{2}):?(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})?$/.exec(s);
   if (!m) throw new XmlRpcFormatError(`${where}: ${JSON.stringify(s.slice(0, 40))} is not an ISO 8601 dateTime`);
   const zone = m[8] === undefined || m[8] === 'Z' ? 'Z' : m[8].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2');
+  const [y, mo, day, h, mi, sec] = [m[1], m[2], m[3], m[4], m[5], m[6]].map(Number) as [number, number, number, number, number, number];
+  const calendar = new Date(Date.UTC(2000, mo - 1, day));
+  calendar.setUTCFullYear(y);
+  // Date rolls 30 February over into March; Python (and so the hub) refuses such a date.
+  if (calendar.getUTCMonth() !== mo - 1 || calendar.getUTCDate() !== day || h > 23 || mi > 59 || sec > 59) throw new XmlRpcFormatError(`${where}: ${JSON.stringify(s.slice(0, 40))} is not a valid date`);
   const d = new Date(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}${m[7] ?? ''}${zone}`);
   if (Number.isNaN(d.getTime())) throw new XmlRpcFormatError(`${where}: ${JSON.stringify(s.slice(0, 40))} is not a valid date`);
   return d;

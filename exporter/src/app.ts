@@ -11,7 +11,7 @@ import { frameworkErrorOptions } from './api/errors.js';
 import { sseStats } from './api/events.js';
 import type { AppConfig } from './config/schema.js';
 import { ExporterMetrics, metricsRoute } from './metrics/index.js';
-import { defaultStatesByKind, lifecyclesByKind } from './sources/registry.js';
+import { defaultStatesByKind, definitionOf, lifecyclesByKind } from './sources/registry.js';
 import { SourceRunners } from './sources/runners.js';
 import { MemoryJournal } from './store/journal.js';
 import { Store } from './store/store.js';
@@ -49,6 +49,10 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
   let runners: SourceRunners | undefined;
   const health = { health: () => runners?.health() ?? [] };
   const metrics = new ExporterMetrics({ store, health, version: VERSION, sseClients: () => sseStats().clients, refreshSeconds: refreshText(config), log: options.log });
+  for (const source of config.sources) {
+    const fixed = definitionOf(source.kind)?.labelValues?.(source.settings) ?? {};
+    for (const [label, values] of Object.entries(fixed)) metrics.restrictLabel(source.name, label, values);
+  }
   runners = new SourceRunners(config.sources, {
     store,
     log: options.log,

@@ -30,7 +30,7 @@ export function describeErrors(schema: TSchema, value: unknown, prefix: string, 
 
 /** Values under these keys are secrets: problems name the path and the rule, never the value. */
 function isSecretPath(path: string): boolean {
-  return /\/(headers|password|token|bearer_token|secret|key_file_content)(\/|$)/i.test(path);
+  return /\/(headers|[a-z_]*password|[a-z_]*passphrase|token|bearer_token|secret|key_file_content)(\/|$)/i.test(path);
 }
 
 function safeMessage(message: string, path: string, value: unknown, fromEnv: ReadonlySet<string>): string {

@@ -18,6 +18,7 @@ import { TaskMetrics } from './task-metrics.js';
 import { registerWorkerMetrics } from './worker-metrics.js';
 import { KarajoMetrics } from './karajo-metrics.js';
 import { CuirassMetrics } from './cuirass-metrics.js';
+import { KojiMetrics } from './koji-metrics.js';
 
 export { metricsRoute } from './route.js';
 export { METRICS, METRIC_DEFINITIONS, type MetricDefinition } from './definitions.js';
@@ -65,6 +66,7 @@ export class ExporterMetrics implements PollObserver {
   private readonly girar: GirarMetrics;
   private readonly karajo: KarajoMetrics;
   private readonly cuirass: CuirassMetrics;
+  private readonly koji: KojiMetrics;
   private readonly sources: SourceMetrics;
   private readonly collectErrors: Counter<'family'>;
   private readonly unsubscribe: () => void;
@@ -79,6 +81,7 @@ export class ExporterMetrics implements PollObserver {
     registerWorkerMetrics(ctx, deps.store, deps.health, this.labels);
     this.karajo = new KarajoMetrics(ctx, deps.store, this.series, this.labels);
     this.cuirass = new CuirassMetrics(ctx, deps.store, this.series, this.labels);
+    this.koji = new KojiMetrics(ctx, deps.health, this.series, this.labels);
     this.sources = new SourceMetrics(ctx, deps.health, this.series, this.labels);
     this.collectErrors = registerSelfMetrics(ctx, { store: deps.store, version: deps.version, sseClients: deps.sseClients, lastSeries: () => this.lastSeries });
     if (deps.processMetrics !== false) {
@@ -119,6 +122,11 @@ export class ExporterMetrics implements PollObserver {
     return { contentType: this.registry.contentType, body, failures };
   }
 
+  /** Name only these values of a source's label in metrics (a source's config allowlist); any other value is `other`. */
+  restrictLabel(source: string, label: string, values: readonly string[]): void {
+    this.labels.restrict(source, label, values);
+  }
+
   /** Drop every series of a source that was removed from the config (call it with store.dropSource). */
   forgetSource(source: string): void {
     this.series.forget(source);
@@ -136,6 +144,7 @@ export class ExporterMetrics implements PollObserver {
     this.guard(METRICS.girarArchBuilds.name, change, () => this.girar.onTask(change));
     this.guard(METRICS.karajoRuns.name, change, () => this.karajo.onTask(change));
     this.guard(METRICS.cuirassBuildsCompleted.name, change, () => this.cuirass.onTask(change));
+    this.guard(METRICS.kojiTasksCompleted.name, change, () => this.koji.onTask(change));
   }
 
   private guard(family: string, change: TaskChange, fn: () => void): void {

@@ -9,6 +9,8 @@ export const OTHER = 'other';
 
 export class LabelGuard {
   private readonly admitted = new Map<string, Set<string>>();
+  /** Scopes whose values are fixed by config (an allowlist): any other value is `other`. */
+  private readonly fixed = new Map<string, ReadonlySet<string>>();
 
   constructor(
     private readonly maxPerScope = 100,
@@ -19,6 +21,8 @@ export class LabelGuard {
   label(source: string, name: string, value: string): string {
     if (value.length > 80 || /[\u0000-\u001f\u007f]/.test(value)) return OTHER;
     const scope = `${source}\u0000${name}`;
+    const allowed = this.fixed.get(scope);
+    if (allowed) return allowed.has(value) ? value : OTHER;
     let set = this.admitted.get(scope);
     if (!set) this.admitted.set(scope, (set = new Set()));
     if (set.has(value)) return value;
@@ -27,8 +31,13 @@ export class LabelGuard {
     return value;
   }
 
+  /** Export only these values of one source's label (e.g. Koji's `methods` list); any other is `other`. */
+  restrict(source: string, name: string, values: Iterable<string>): void {
+    this.fixed.set(`${source}\u0000${name}`, new Set(values));
+  }
+
   /** Forget a removed source's values. */
   forget(source: string): void {
-    for (const scope of [...this.admitted.keys()]) if (scope.startsWith(`${source}\u0000`)) this.admitted.delete(scope);
+    for (const map of [this.admitted, this.fixed]) for (const scope of [...map.keys()]) if (scope.startsWith(`${source}\u0000`)) map.delete(scope);
   }
 }

@@ -4,8 +4,11 @@
  */
 import type { PollResult } from './source.js';
 
-/** `canceled`: the exporter stopped the request on purpose (optional work past its time budget). */
-export type SourceErrorCode = 'network' | 'timeout' | 'canceled' | 'http' | 'payload' | 'too_large' | 'config';
+/**
+ * `canceled`: the exporter stopped the request on purpose (optional work past its time budget).
+ * `fault`: the upstream answered, with an application error (a Koji XML-RPC fault).
+ */
+export type SourceErrorCode = 'network' | 'timeout' | 'canceled' | 'http' | 'payload' | 'too_large' | 'config' | 'fault';
 
 export class SourceError extends Error {
   constructor(
@@ -33,8 +36,8 @@ export class UpstreamHttpError extends SourceError {
 }
 
 export class UpstreamPayloadError extends SourceError {
-  constructor(url: string, problem: string) {
-    super('payload', `GET ${url} returned a payload buildscope cannot use: ${problem}`);
+  constructor(url: string, problem: string, method: 'GET' | 'POST' = 'GET') {
+    super('payload', `${method} ${url} returned a payload buildscope cannot use: ${problem}`);
     this.name = 'UpstreamPayloadError';
   }
 }

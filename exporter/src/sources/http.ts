@@ -26,6 +26,11 @@ export interface HttpPostFormOptions extends HttpGetOptions {
   form: Record<string, string>;
 }
 
+export interface HttpPostOptions extends HttpGetOptions {
+  body: string;
+  contentType: string;
+}
+
 export interface HttpStream {
   status: number;
   headers: Record<string, string>;
@@ -59,9 +64,20 @@ export class UpstreamHttp {
     return this.finish(url, res, options, 'POST');
   }
 
+  /** POST a body (an XML-RPC call) and return the answer like `get`. */
+  async post(url: string, options: HttpPostOptions): Promise<HttpResponse> {
+    const res = await this.open(url, { ...options, headers: { 'content-type': options.contentType, ...options.headers } }, 'POST', options.body);
+    return this.finish(url, res, options, 'POST');
+  }
+
+  /** The same client (the same request counting) through another dispatcher, e.g. a TLS agent with a client certificate. */
+  withDispatcher(dispatcher: Dispatcher): UpstreamHttp {
+    return new UpstreamHttp(this.record, dispatcher);
+  }
+
   private async finish(url: string, res: HttpStream, options: HttpGetOptions, method: 'GET' | 'POST'): Promise<HttpResponse> {
     const maxBytes = options.maxBytes ?? DEFAULT_MAX_BODY_BYTES;
-    const raw = await readCapped(res.body, maxBytes, url, options.signal);
+    const raw = await readCapped(res.body, maxBytes, url, options.signal, method);
     if (res.status < 200 || res.status > 299) {
       // The status is what matters here: an error body that does not decode is shown as it came.
       const body = await decode(raw, res.headers['content-encoding'], maxBytes, url, method).catch(() => raw.toString('utf8'));
@@ -99,11 +115,11 @@ export class UpstreamHttp {
     } catch (err) {
       if (options.signal.aborted && options.signal.reason instanceof Cancelled) {
         this.record('canceled');
-        throw new SourceError('canceled', `GET ${redactUrl(url)} was cancelled: ${options.signal.reason.message}`, { cause: err });
+        throw new SourceError('canceled', `${method} ${redactUrl(url)} was cancelled: ${options.signal.reason.message}`, { cause: err });
       }
       if (options.signal.aborted) {
         this.record('timeout');
-        throw new SourceError('timeout', `GET ${redactUrl(url)} did not answer in time (${abortReason(options.signal)})`, { cause: err });
+        throw new SourceError('timeout', `${method} ${redactUrl(url)} did not answer in time (${abortReason(options.signal)})`, { cause: err });
       }
       this.record('error');
       throw new SourceError('network', `${method} ${redactUrl(url)} failed: ${(err as Error).message}; check the URL and that the upstream is running`, { cause: err });
@@ -173,14 +189,14 @@ async function decodeOne(raw: Buffer, coding: string, maxBytes: number, url: str
   throw new UpstreamPayloadError(redactUrl(url), `the body says Content-Encoding: ${coding} but does not decode (${last?.message ?? 'unknown error'}); starts with ${JSON.stringify(raw.subarray(0, 16).toString('hex'))}`);
 }
 
-async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: string, signal?: AbortSignal): Promise<Buffer> {
+async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: string, signal?: AbortSignal, method: 'GET' | 'POST' = 'GET'): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
     for await (const chunk of body) {
       size += chunk.length;
       if (size > maxBytes) {
-        throw new SourceError('too_large', `GET ${redactUrl(url)} returned more than ${maxBytes} bytes; raise the source's max_body_bytes if this is expected`);
+        throw new SourceError('too_large', `${method} ${redactUrl(url)} returned more than ${maxBytes} bytes; raise the source's max_body_bytes if this is expected`);
       }
       chunks.push(chunk);
     }
@@ -191,12 +207,12 @@ async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number, url: st
       throw err;
     }
     if (signal?.aborted && signal.reason instanceof Cancelled) {
-      throw new SourceError('canceled', `GET ${redactUrl(url)} was cancelled while reading the body: ${signal.reason.message}`, { cause: err });
+      throw new SourceError('canceled', `${method} ${redactUrl(url)} was cancelled while reading the body: ${signal.reason.message}`, { cause: err });
     }
     if (signal?.aborted) {
-      throw new SourceError('timeout', `GET ${redactUrl(url)} answered but did not finish sending its body in time (${abortReason(signal)}); raise the source's timeout if the upstream is just slow`, { cause: err });
+      throw new SourceError('timeout', `${method} ${redactUrl(url)} answered but did not finish sending its body in time (${abortReason(signal)}); raise the source's timeout if the upstream is just slow`, { cause: err });
     }
-    throw new SourceError('network', `GET ${redactUrl(url)}: the connection broke while reading the body (${(err as Error).message})`, { cause: err });
+    throw new SourceError('network', `${method} ${redactUrl(url)}: the connection broke while reading the body (${(err as Error).message})`, { cause: err });
   }
   return Buffer.concat(chunks);
 }

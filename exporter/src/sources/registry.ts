@@ -6,6 +6,7 @@ import type { TSchema } from '@sinclair/typebox';
 import type { KindSchemas } from '../config/load.js';
 import { apbSource } from './apb/index.js';
 import { cuirassSource } from './cuirass/index.js';
+import { kojiSource } from './koji/index.js';
 import { girarSource } from './girar/index.js';
 import { karajoSource } from './karajo/index.js';
 import type { DefaultStates, Lifecycle, SourceDefinition } from './source.js';
@@ -15,6 +16,7 @@ export const registry: Readonly<Record<string, SourceDefinition>> = {
   apb: apbSource as unknown as SourceDefinition,
   karajo: karajoSource as unknown as SourceDefinition,
   cuirass: cuirassSource as unknown as SourceDefinition,
+  koji: kojiSource as unknown as SourceDefinition,
 };
 
 export function definitionOf(kind: string): SourceDefinition | undefined {

@@ -20,6 +20,19 @@ export interface UpstreamInfo {
   cacheAgeSeconds?: number;
   /** Epoch ms at which `cacheAgeSeconds` was read (the response time, not the end of the poll). */
   observedAt?: number;
+  /**
+   * Numbers the upstream computes about itself, or the adapter aggregates from one poll, for the
+   * kind's own metric families (Koji: task counts per state from the hub, channel load). Metrics
+   * show them only while the source is up.
+   */
+  figures?: UpstreamFigure[];
+}
+
+/** One upstream number: `name` is the kind's figure name, `labels` its label values. */
+export interface UpstreamFigure {
+  name: string;
+  labels?: Record<string, string>;
+  value: number;
 }
 
 /**
@@ -157,6 +170,11 @@ export interface SourceDefinition<S extends TSchema = TSchema> {
    */
   validate?(config: Static<S>): { path: string; message: string }[];
   create(config: Static<S>, context: SourceContext): SourceAdapter;
+  /**
+   * Metric labels whose values this source's config fixes (Koji: `method` from `methods`): only
+   * these values are named, any other is `other`.
+   */
+  labelValues?(config: Static<S>): Record<string, readonly string[]>;
   /**
    * Start simulators (on loopback, or a generated tree in a temp dir) and return the config
    * blocks that point at them (demo mode); several when the kind has several transports.

@@ -1,0 +1,238 @@
+/**
+ * The Koji tasks and builds the exporter holds between polls: the rows last read, the Task each
+ * became (the same object while nothing changed, so the store skips it), parents' subtask lists
+ * from their children, which ids were ever seen (to tell a new task from one seen before), and
+ * retention (finished records go after `keep_finished`, the oldest first beyond `max_tasks`).
+ */
+import { TERMINAL_PHASES, type Task } from '../../model/task.js';
+import type { KojiBuild, KojiTask } from './upstream.js';
+import { childSubtasks, kojiBuild, kojiTask, summarizeRequest, taskState, type RequestSummary, type TaskContext } from './normalize.js';
+
+/** Ids remembered as seen, per kind; the oldest are forgotten first. */
+const SEEN_IDS = 200_000;
+/** Owner names remembered (getTaskInfo rows carry only the numeric owner). */
+const OWNER_NAMES = 20_000;
+
+interface HeldTask {
+  row: KojiTask;
+  task: Task;
+  summary?: RequestSummary;
+  /** Exporter epoch ms this task's row was last read. */
+  readAt: number;
+}
+
+interface HeldBuild {
+  row: KojiBuild;
+  task: Task;
+  readAt: number;
+}
+
+export interface BookContext extends Omit<TaskContext, 'ownerName' | 'summary'> {
+  now: number;
+}
+
+function remember<T>(seen: Set<T>, id: T, max: number): void {
+  seen.delete(id);
+  seen.add(id);
+  if (seen.size > max) seen.delete(seen.values().next().value as T);
+}
+
+/** Equal as the API would show them (records are plain JSON-like data). */
+function sameTask(a: Task, b: Task): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+export class TaskBook {
+  private readonly tasks = new Map<number, HeldTask>();
+  private readonly builds = new Map<number, HeldBuild>();
+  private readonly children = new Map<number, Set<number>>();
+  private readonly seenTasks = new Set<number>();
+  private readonly seenBuilds = new Set<number>();
+  private readonly owners = new Map<number, string>();
+  /** Parents whose subtask list must be rebuilt after this poll's rows. */
+  private readonly dirtyParents = new Set<number>();
+
+  get taskCount(): number {
+    return this.tasks.size;
+  }
+
+  get buildCount(): number {
+    return this.builds.size;
+  }
+
+  hasSeenTask(id: number): boolean {
+    return this.seenTasks.has(id);
+  }
+
+  hasSeenBuild(id: number): boolean {
+    return this.seenBuilds.has(id);
+  }
+
+  task(id: number): { row: KojiTask; task: Task } | undefined {
+    return this.tasks.get(id);
+  }
+
+  build(id: number): { row: KojiBuild; task: Task } | undefined {
+    return this.builds.get(id);
+  }
+
+  /** Take a task row; returns true when the exporter had never seen this task before. */
+  putTask(row: KojiTask, ctx: BookContext): boolean {
+    const prev = this.tasks.get(row.id);
+    if (typeof row.owner_name === 'string' && row.owner_name !== '') {
+      this.owners.delete(row.owner);
+      this.owners.set(row.owner, row.owner_name);
+      if (this.owners.size > OWNER_NAMES) this.owners.delete(this.owners.keys().next().value as number);
+    }
+    const summary = summarizeRequest(row.method, row.request) ?? prev?.summary;
+    const { request: _request, result: _result, ...kept } = row;
+    const ownerName = row.owner_name ?? this.owners.get(row.owner);
+    let task = kojiTask(kept, { ...ctx, ...(ownerName !== undefined ? { ownerName } : {}) }, summary);
+    if (prev) {
+      task = { ...task, subtasks: prev.task.subtasks, archs: prev.task.subtasks.length > 0 ? prev.task.archs : task.archs };
+      if (sameTask(prev.task, task)) task = prev.task;
+    }
+    if (prev && prev.row.parent !== row.parent && prev.row.parent !== null) this.unlink(prev.row.parent, row.id);
+    if (!prev && this.children.has(row.id)) this.dirtyParents.add(row.id);
+    if (row.parent !== null) {
+      let set = this.children.get(row.parent);
+      if (!set) this.children.set(row.parent, (set = new Set()));
+      set.add(row.id);
+      if (!prev || prev.task !== task) this.dirtyParents.add(row.parent);
+    }
+    this.tasks.set(row.id, { row: kept, task, ...(summary ? { summary } : {}), readAt: ctx.now });
+    const fresh = !this.seenTasks.has(row.id);
+    remember(this.seenTasks, row.id, SEEN_IDS);
+    return fresh;
+  }
+
+  /** Forget a task the hub no longer knows (getTaskInfo answered nil). */
+  dropTask(id: number): void {
+    const held = this.tasks.get(id);
+    if (!held) return;
+    this.tasks.delete(id);
+    if (held.row.parent !== null) {
+      this.unlink(held.row.parent, id);
+      this.dirtyParents.add(held.row.parent);
+    }
+  }
+
+  /** Take a build row; returns true when never seen before. */
+  putBuild(row: KojiBuild, ctx: BookContext): boolean {
+    const prev = this.builds.get(row.build_id);
+    const parent = row.task_id === null ? undefined : this.tasks.get(row.task_id);
+    const target = parent?.summary?.target ?? (typeof prev?.task.attrs?.target === 'string' ? prev.task.attrs.target : undefined);
+    let task = kojiBuild(row, ctx.source, ctx.web, target);
+    if (prev && sameTask(prev.task, task)) task = prev.task;
+    this.builds.set(row.build_id, { row, task, readAt: ctx.now });
+    const fresh = !this.seenBuilds.has(row.build_id);
+    remember(this.seenBuilds, row.build_id, SEEN_IDS);
+    return fresh;
+  }
+
+  /** Rebuild the subtask lists of parents whose children changed. */
+  settle(): void {
+    for (const parentId of this.dirtyParents) {
+      const parent = this.tasks.get(parentId);
+      if (!parent) continue;
+      const kids = [...(this.children.get(parentId) ?? [])].map((id) => this.tasks.get(id)?.task).filter((t): t is Task => t !== undefined);
+      const subtasks = childSubtasks(kids);
+      // A parent's arches are its own (unless noarch) and its children's: a `build` task is found by `arch=x86_64`.
+      const own = parent.row.arch && parent.row.arch !== 'noarch' ? [parent.row.arch] : [];
+      const archs = [...new Set([...own, ...subtasks.flatMap((s) => s.archs.map((a) => a.arch))])];
+      const next = { ...parent.task, subtasks, archs: archs.length > 0 ? archs : parent.task.archs };
+      if (!sameTask(parent.task, next)) this.tasks.set(parentId, { ...parent, task: next });
+    }
+    this.dirtyParents.clear();
+  }
+
+  /** Unfinished task ids by state word. */
+  unfinished(state?: string): number[] {
+    const out: number[] = [];
+    for (const [id, h] of this.tasks) if (!TERMINAL_PHASES.has(h.task.phase) && (state === undefined || h.task.state === state)) out.push(id);
+    return out;
+  }
+
+  /** Up to `n` unfinished tasks, those read longest ago first (the rolling audit). */
+  stalest(n: number, exclude: ReadonlySet<number>): number[] {
+    if (n <= 0) return [];
+    const candidates: [number, number][] = [];
+    for (const [id, h] of this.tasks) if (!TERMINAL_PHASES.has(h.task.phase) && !exclude.has(id)) candidates.push([h.readAt, id]);
+    candidates.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    return candidates.slice(0, n).map(([, id]) => id);
+  }
+
+  /** Up to `n` builds still building, read longest ago first. */
+  stalestBuilds(n: number): number[] {
+    const candidates: [number, number][] = [];
+    for (const [id, h] of this.builds) if (h.task.phase === 'running') candidates.push([h.readAt, id]);
+    candidates.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    return candidates.slice(0, n).map(([, id]) => id);
+  }
+
+  /** Tasks OPEN per host id (the worker's running count). */
+  openByHost(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const h of this.tasks.values()) if (h.row.host_id !== null && taskState(h.row.state).name === 'OPEN') out.set(h.row.host_id, (out.get(h.row.host_id) ?? 0) + 1);
+    return out;
+  }
+
+  /** Unfinished tasks counted by state word and method. */
+  activeByStateAndMethod(): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    for (const h of this.tasks.values()) {
+      if (TERMINAL_PHASES.has(h.task.phase)) continue;
+      let m = out.get(h.task.state);
+      if (!m) out.set(h.task.state, (m = new Map()));
+      m.set(h.row.method, (m.get(h.row.method) ?? 0) + 1);
+    }
+    return out;
+  }
+
+  /**
+   * Drop finished records that ended before `finishedBefore` (epoch ms), then the oldest records
+   * (finished first) beyond `max`. Returns how many were dropped for the cap.
+   */
+  retain(finishedBefore: number, max: number): number {
+    const ended = (t: Task) => (TERMINAL_PHASES.has(t.phase) || t.phase === 'unknown' ? Date.parse(t.finished ?? t.updated ?? '') : Number.NaN);
+    for (const [id, h] of this.tasks) if (ended(h.task) < finishedBefore) this.dropTask(id);
+    for (const [id, h] of this.builds) if (ended(h.task) < finishedBefore) this.builds.delete(id);
+    const over = this.tasks.size + this.builds.size - max;
+    if (over <= 0) return 0;
+    const all: [finished: number, when: number, kind: 0 | 1, id: number][] = [];
+    const when = (t: Task) => Date.parse(t.updated ?? t.created ?? '') || 0;
+    for (const [id, h] of this.tasks) all.push([Number.isFinite(ended(h.task)) ? 0 : 1, when(h.task), 0, id]);
+    for (const [id, h] of this.builds) all.push([Number.isFinite(ended(h.task)) ? 0 : 1, when(h.task), 1, id]);
+    all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    for (const [, , kind, id] of all.slice(0, over)) {
+      if (kind === 0) this.dropTask(id);
+      else this.builds.delete(id);
+    }
+    return over;
+  }
+
+  /** Everything held, as Tasks for a snapshot. */
+  all(): Task[] {
+    const out: Task[] = [];
+    for (const h of this.tasks.values()) out.push(h.task);
+    for (const h of this.builds.values()) out.push(h.task);
+    return out;
+  }
+
+  /** A new hub database (event ids went back): forget everything. */
+  clear(): void {
+    this.tasks.clear();
+    this.builds.clear();
+    this.children.clear();
+    this.seenTasks.clear();
+    this.seenBuilds.clear();
+    this.dirtyParents.clear();
+  }
+
+  private unlink(parent: number, child: number): void {
+    const set = this.children.get(parent);
+    if (!set) return;
+    set.delete(child);
+    if (set.size === 0) this.children.delete(parent);
+  }
+}

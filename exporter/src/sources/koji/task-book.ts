@@ -37,9 +37,18 @@ function remember<T>(seen: Set<T>, id: T, max: number): void {
   if (seen.size > max) seen.delete(seen.values().next().value as T);
 }
 
-/** Equal as the API would show them (records are plain JSON-like data). */
+/** Equal as the API would show them, whatever the key order (records are plain JSON-like data). */
 function sameTask(a: Task, b: Task): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  return same(a, b);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.hasOwn(b, k) && same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 export class TaskBook {
@@ -85,7 +94,9 @@ export class TaskBook {
       if (this.owners.size > OWNER_NAMES) this.owners.delete(this.owners.keys().next().value as number);
     }
     const summary = summarizeRequest(row.method, row.request) ?? prev?.summary;
-    const { request: _request, result: _result, ...kept } = row;
+    const { request: _request, result: _result, ...rest } = row;
+    // getTaskInfo rows lack listTasks' owner_name and owner_type: keep them from the earlier row, so the record does not flap.
+    const kept: KojiTask = rest.owner_name === undefined && prev?.row.owner === row.owner && prev.row.owner_name !== undefined ? { ...rest, owner_name: prev.row.owner_name, ...(prev.row.owner_type !== undefined ? { owner_type: prev.row.owner_type } : {}) } : rest;
     const ownerName = row.owner_name ?? this.owners.get(row.owner);
     let task = kojiTask(kept, { ...ctx, ...(ownerName !== undefined ? { ownerName } : {}) }, summary);
     if (prev) {

@@ -31,6 +31,7 @@ export const taskSchema = Type.Object({
   owner: Id,
   /** listTasks only; getTaskInfo has just the numeric `owner`. */
   owner_name: Opt(Nullable(Str)),
+  owner_type: Opt(Type.Integer()),
   channel_id: Id,
   host_id: Nullable(Id),
   parent: Nullable(Id),

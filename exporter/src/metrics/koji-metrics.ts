@@ -70,7 +70,7 @@ export class KojiMetrics {
       makeGauge(ctx, key, (g) => {
         g.reset();
         for (const [source, f] of figures(name)) {
-          const labels: Record<string, string> = { ...f.labels, source };
+          const labels: Record<string, string> = { source, ...f.labels };
           if (bounded && labels[bounded] !== undefined) labels[bounded] = this.guard.label(source, bounded, labels[bounded]);
           g.set(labels, f.value);
         }

@@ -17,7 +17,7 @@ const BAD: Record<string, ConfigProblem[]> = {
     { path: '/sources', message: 'missing required key "sources"' },
     { path: '/sorces', message: 'unknown key "sorces" (did you mean "sources"?)' },
   ],
-  'bad-unknown-kind.yaml': [{ path: '/sources/0/kind', message: 'unknown kind "kojii"; known kinds: girar, apb, karajo, cuirass' }],
+  'bad-unknown-kind.yaml': [{ path: '/sources/0/kind', message: 'unknown kind "kojii"; known kinds: girar, apb, karajo, cuirass, koji' }],
   'bad-duplicate-name.yaml': [{ path: '/sources/1/name', message: 'duplicate source name "alt" (also /sources/0/name); names must be unique' }],
   'bad-name-pattern.yaml': [{ path: '/sources/0/name', message: 'expected a name of letters, digits, _ . - (starting with a letter or _, at most 63 characters), got "alt linux"' }],
   'bad-interval.yaml': [{ path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "30 seconds"' }],
@@ -51,11 +51,25 @@ const BAD: Record<string, ConfigProblem[]> = {
   'bad-karajo-user.yaml': [{ path: '/sources/0/user/password', message: 'missing required key "password"' }],
   'bad-cuirass-limits.yaml': [{ path: '/sources/0/queue_limit', message: 'expected integer to be less or equal to 1000, got 5000' }],
   'bad-cuirass-url.yaml': [{ path: '/sources/0/url', message: 'expected the http:// or https:// base URL of `cuirass web`, without credentials, query or fragment (e.g. https://ci.guix.gnu.org), got "ci.guix.gnu.org"' }],
+  'bad-koji-tls.yaml': [
+    { path: '/sources/0/tls', message: 'tls.cert_file and tls.key_file go together: give both for a client certificate, or neither' },
+    { path: '/sources/0/tls/key_passphrase', message: 'tls.key_passphrase needs tls.key_file' },
+    { path: '/sources/0/tls', message: 'tls settings need an https:// url' },
+    { path: '/sources/0/tls/cert_file', message: 'cannot read "/nonexistent/buildscope/koji.crt" (ENOENT)' },
+  ],
+  'bad-koji-limits.yaml': [
+    { path: '/sources/0/methods/1', message: '"drop table" does not match the pattern ^[A-Za-z][A-Za-z0-9_.]{0,63}$' },
+    { path: '/sources/0/page_size', message: 'expected integer to be greater or equal to 10, got 0' },
+  ],
+  'bad-koji-durations.yaml': [
+    { path: '/sources/0/keep_finished', message: 'keep_finished must be between 60s and 2592000s, got "10s"' },
+    { path: '/sources/0/overlap', message: 'overlap must be between 0s and 3600s, got "2h"' },
+  ],
   'bad-many-problems.yaml': [
     { path: '/log/level', message: 'expected one of debug, info, warn, error, got "loud"' },
     { path: '/sources/0/interval', message: 'expected a duration such as 30s, 5m or 1h30m, got "soon"' },
     { path: '/sources/0/url', message: 'missing required key "url"' },
-    { path: '/sources/1/kind', message: 'unknown kind "koji"; known kinds: girar, apb, karajo, cuirass' },
+    { path: '/sources/1/kind', message: 'unknown kind "buildbot"; known kinds: girar, apb, karajo, cuirass, koji' },
   ],
 };
 
@@ -101,7 +115,7 @@ describe('config files', () => {
 
   it('accepts the shipped example config (examples/buildscope.yaml)', async () => {
     const cfg = await loadConfigFile(fileURLToPath(new URL('../../../examples/buildscope.yaml', import.meta.url)), kindSchemas, {}, {});
-    expect(cfg.sources.map((s) => [s.name, s.kind, s.intervalSeconds])).toEqual([['alt', 'girar', 60], ['archpower', 'apb', 30], ['cron', 'karajo', 30], ['guix-ci', 'cuirass', 60]]);
+    expect(cfg.sources.map((s) => [s.name, s.kind, s.intervalSeconds])).toEqual([['alt', 'girar', 60], ['archpower', 'apb', 30], ['cron', 'karajo', 30], ['guix-ci', 'cuirass', 60], ['fedora', 'koji', 60]]);
   });
 
   it('lets flags override the file', async () => {

@@ -42,7 +42,7 @@ describe('buildscope-exporter CLI', () => {
         '  /log/level: expected one of debug, info, warn, error, got "loud"',
         '  /sources/0/interval: expected a duration such as 30s, 5m or 1h30m, got "soon"',
         '  /sources/0/url: missing required key "url"',
-        '  /sources/1/kind: unknown kind "koji"; known kinds: girar, apb, karajo, cuirass',
+        '  /sources/1/kind: unknown kind "buildbot"; known kinds: girar, apb, karajo, cuirass, koji',
         '',
       ].join('\n'),
     );

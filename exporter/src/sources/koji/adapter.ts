@@ -215,7 +215,7 @@ export class KojiAdapter {
         // 1 µs before the mark includes rows of exactly its time (float epoch seconds keep about 0.2 µs here).
         return m.full ? { since: m.ts - 1e-6, offset: m.atTs } : { since: m.ts - this.ms.overlap / 1000, offset: 0 };
       };
-      const audit = [...this.needsCheck].slice(0, Math.max(this.config.audit_budget, 1));
+      const audit = [...this.needsCheck].slice(0, this.config.audit_budget);
       const auditing = new Set(audit);
       audit.push(...this.book.stalest(this.config.audit_budget - audit.length, auditing));
       jobs.push(
@@ -272,7 +272,7 @@ export class KojiAdapter {
       this.channelHosts = channelHosts;
       this.channelsReadAt = now;
     }
-    for (const id of prevAssigned) if (!readNow.has(id)) this.needsCheck.add(id);
+    if (this.config.audit_budget > 0) for (const id of prevAssigned) if (!readNow.has(id)) this.needsCheck.add(id);
     if (!baseline) {
       this.baseline = { ts: hubNow, eventId: event.id };
       for (const l of ['created', 'started', 'completed', 'buildsCreated', 'buildsCompleted'] as const) this.marks.set(l, { ts: hubNow, full: false, atTs: 0 });

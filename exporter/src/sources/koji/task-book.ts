@@ -226,11 +226,14 @@ export class TaskBook {
     for (const [id, h] of this.tasks) if (h.readAt !== readNow) all.push([Number.isFinite(ended(h.task)) ? 0 : 1, when(h.task), 0, id]);
     for (const [id, h] of this.builds) if (h.readAt !== readNow) all.push([Number.isFinite(ended(h.task)) ? 0 : 1, when(h.task), 1, id]);
     all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    for (const [, , kind, id] of all.slice(0, over)) {
-      if (kind === 0) this.dropTask(id);
+    const cut = all.slice(0, over);
+    for (const [finished, , kind, id] of cut) {
+      // An unfinished record cut by the cap is forgotten too: when it comes back (it ends), it is new, and its end counts.
+      if (kind === 0) this.dropTask(id, { forget: finished === 1 });
+      else if (finished === 1) this.dropBuild(id);
       else this.builds.delete(id);
     }
-    return over;
+    return cut.length;
   }
 
   /** Everything held, as Tasks for a snapshot. */
@@ -249,6 +252,7 @@ export class TaskBook {
     this.seenTasks.clear();
     this.seenBuilds.clear();
     this.dirtyParents.clear();
+    this.owners.clear();
   }
 
   private unlink(parent: number, child: number): void {

@@ -25,7 +25,7 @@ import { hostHealth, KOJI_KIND, kojiWorker } from './normalize.js';
 import { TaskBook, type BookContext } from './task-book.js';
 import { tlsAgent } from './tls.js';
 import { checkBuild, checkChannel, checkHost, checkLastEvent, checkTask, TASK_STATE, type KojiChannel, type KojiEvent, type KojiHost } from './upstream.js';
-import { describe, KOJI_FAULTS, type MultiCallResult, type XmlRpcValue } from './xmlrpc.js';
+import { describe, isStruct, KOJI_FAULTS, type MultiCallResult, type XmlRpcValue } from './xmlrpc.js';
 
 /** Builds still building re-read by id per poll at most (getBuild each). */
 const BUILD_AUDIT = 20;
@@ -34,11 +34,19 @@ const MAX_CHANNELS = 100;
 
 type Listing = 'created' | 'started' | 'completed' | 'buildsCreated' | 'buildsCompleted';
 
-/** Where an incremental listing stands: the newest time seen, and whether its last page was full (then the next starts exactly there, without the overlap). */
+/**
+ * Where an incremental listing stands: the newest time seen, and whether its last page was full.
+ * After a full page the next one starts exactly at that time, without the overlap, skipping the
+ * `atTs` rows of that very time already read (rows a transaction wrote share its NOW()).
+ */
 interface Mark {
   ts: number;
   full: boolean;
+  atTs: number;
 }
+
+/** Hub times further ahead of the exporter's clock than this are nonsense (a broken clock, a bad row), not skew: they never move a mark. */
+const MAX_AHEAD_S = 3600;
 
 /** One call of the changes multiCall and what to do with its answer. */
 interface Job {
@@ -162,7 +170,10 @@ export class KojiAdapter {
     }
 
     // Hub time: its newest event or host check-in (hosts check in every ~15 s); the exporter's clock only when the hub shows neither.
-    const hubNow = Math.max(event.ts, ...hostList.entries.map((h) => h.update_ts ?? 0), 0) || now / 1000;
+    const latest = now / 1000 + MAX_AHEAD_S;
+    let hubNow = event.ts <= latest ? event.ts : 0;
+    for (const h of hostList.entries) if (h.update_ts !== null && h.update_ts > hubNow && h.update_ts <= latest) hubNow = h.update_ts;
+    if (hubNow <= 0) hubNow = now / 1000;
     const book: BookContext = { source: this.ctx.name, web: this.web, now, channelName: (id) => this.channels.get(id)?.name, hostName: (id) => this.hosts.get(id)?.name };
     const newTaskIds: string[] = [];
     const prevAssigned = new Set(this.book.unfinished('ASSIGNED'));
@@ -176,7 +187,7 @@ export class KojiAdapter {
         readNow.add(row.id);
         if (fresh && baseline && Math.max(row.create_ts, row.start_ts ?? 0, row.completion_ts ?? 0) > baseline.ts) newTaskIds.push(String(row.id));
       }
-      if (listing) this.advance(listing, list.entries.map((r) => (listing === 'created' ? r.create_ts : listing === 'started' ? r.start_ts : r.completion_ts)), value);
+      if (listing) this.advance(listing, listing === 'created' ? 'create_ts' : listing === 'started' ? 'start_ts' : 'completion_ts', value, latest);
     };
     const putBuilds = (value: XmlRpcValue, call: string, listing?: Listing) => {
       const list = checkedList(value, checkBuild, call, this.client.url, 'build_id');
@@ -185,7 +196,7 @@ export class KojiAdapter {
         const fresh = this.book.putBuild(row, book);
         if (fresh && baseline && (row.creation_event_id > baseline.eventId || (row.completion_ts ?? 0) > baseline.ts)) newTaskIds.push(`build-${row.build_id}`);
       }
-      if (listing) this.advance(listing, list.entries.map((r) => (listing === 'buildsCreated' ? r.creation_ts : r.completion_ts)), value);
+      if (listing) this.advance(listing, listing === 'buildsCreated' ? 'creation_ts' : 'completion_ts', value, latest);
     };
 
     const limit = this.config.page_size;
@@ -196,23 +207,24 @@ export class KojiAdapter {
         { call: calls.tasksInStates([TASK_STATE.FREE, TASK_STATE.ASSIGNED, TASK_STATE.OPEN], limit), take: (v) => putTasks(v, 'listTasks(unfinished)') },
         { call: calls.tasksFinishedSince(since, limit), take: (v) => putTasks(v, 'listTasks(completeAfter)') },
         { call: calls.buildsBuilding(limit), take: (v) => putBuilds(v, 'listBuilds(state=BUILDING)') },
-        { call: calls.buildsAfter('completeAfter', since, limit, '-completion_ts'), take: (v) => putBuilds(v, 'listBuilds(completeAfter)') },
+        { call: calls.buildsAfter('completeAfter', { since, offset: 0 }, limit, '-completion_ts'), take: (v) => putBuilds(v, 'listBuilds(completeAfter)') },
       );
     } else {
-      const since = (l: Listing) => {
-        const m = this.marks.get(l) ?? { ts: baseline.ts, full: false };
-        return m.full ? m.ts : m.ts - this.ms.overlap / 1000;
+      const page = (l: Listing) => {
+        const m = this.marks.get(l) ?? { ts: baseline.ts, full: false, atTs: 0 };
+        // 1 µs before the mark includes rows of exactly its time (float epoch seconds keep about 0.2 µs here).
+        return m.full ? { since: m.ts - 1e-6, offset: m.atTs } : { since: m.ts - this.ms.overlap / 1000, offset: 0 };
       };
-      const audit = [...this.needsCheck].slice(0, Math.max(this.config.audit_budget, 1));
+      const audit = [...this.needsCheck].slice(0, this.config.audit_budget);
       const auditing = new Set(audit);
       audit.push(...this.book.stalest(this.config.audit_budget - audit.length, auditing));
       jobs.push(
-        { call: calls.tasksAfter('createdAfter', since('created'), limit), take: (v) => putTasks(v, 'listTasks(createdAfter)', 'created') },
-        { call: calls.tasksAfter('startedAfter', since('started'), limit), take: (v) => putTasks(v, 'listTasks(startedAfter)', 'started') },
-        { call: calls.tasksAfter('completeAfter', since('completed'), limit), take: (v) => putTasks(v, 'listTasks(completeAfter)', 'completed') },
+        { call: calls.tasksAfter('createdAfter', page('created'), limit), take: (v) => putTasks(v, 'listTasks(createdAfter)', 'created') },
+        { call: calls.tasksAfter('startedAfter', page('started'), limit), take: (v) => putTasks(v, 'listTasks(startedAfter)', 'started') },
+        { call: calls.tasksAfter('completeAfter', page('completed'), limit), take: (v) => putTasks(v, 'listTasks(completeAfter)', 'completed') },
         { call: calls.tasksInStates([TASK_STATE.ASSIGNED], limit, 'id'), take: (v) => putTasks(v, 'listTasks(state=ASSIGNED)') },
-        { call: calls.buildsAfter('createdAfter', since('buildsCreated'), limit), take: (v) => putBuilds(v, 'listBuilds(createdAfter)', 'buildsCreated') },
-        { call: calls.buildsAfter('completeAfter', since('buildsCompleted'), limit), take: (v) => putBuilds(v, 'listBuilds(completeAfter)', 'buildsCompleted') },
+        { call: calls.buildsAfter('createdAfter', page('buildsCreated'), limit), take: (v) => putBuilds(v, 'listBuilds(createdAfter)', 'buildsCreated') },
+        { call: calls.buildsAfter('completeAfter', page('buildsCompleted'), limit), take: (v) => putBuilds(v, 'listBuilds(completeAfter)', 'buildsCompleted') },
       );
       if (audit.length > 0) {
         jobs.push({
@@ -221,16 +233,17 @@ export class KojiAdapter {
             if (!Array.isArray(v) || v.length !== audit.length) throw new UpstreamPayloadError(this.client.url, `getTaskInfo of ${audit.length} ids answered ${describe(v)}${Array.isArray(v) ? ` of ${v.length}` : ''}`, 'POST');
             audit.forEach((id, i) => {
               this.needsCheck.delete(id);
-              if (v[i] === null) this.book.dropTask(id);
+              if (v[i] === null) this.book.dropTask(id, { forget: true });
             });
             putTasks(v.filter((x) => x !== null), 'getTaskInfo');
           },
         });
       }
-      for (const id of this.book.stalestBuilds(BUILD_AUDIT)) jobs.push({ call: calls.getBuild(id), take: (v) => (v === null ? undefined : putBuilds([v], 'getBuild')) });
+      for (const id of this.book.stalestBuilds(BUILD_AUDIT)) jobs.push({ call: calls.getBuild(id), take: (v) => (v === null ? this.book.dropBuild(id) : putBuilds([v], 'getBuild')) });
     }
-    const channelsDue = now - this.channelsReadAt >= this.ms.channels || [...this.channels.keys()].some((id) => !this.channelHosts.has(id));
-    const channelIds = channelsDue ? [...this.channels.keys()].slice(0, MAX_CHANNELS) : [];
+    const known = [...this.channels.keys()].sort((a, b) => a - b).slice(0, MAX_CHANNELS);
+    const channelsDue = now - this.channelsReadAt >= this.ms.channels || known.some((id) => !this.channelHosts.has(id));
+    const channelIds = channelsDue ? known : [];
     const channelHosts = new Map<number, number[]>();
     for (const id of channelIds) {
       jobs.push({
@@ -259,13 +272,13 @@ export class KojiAdapter {
       this.channelHosts = channelHosts;
       this.channelsReadAt = now;
     }
-    for (const id of prevAssigned) if (!readNow.has(id)) this.needsCheck.add(id);
+    if (this.config.audit_budget > 0) for (const id of prevAssigned) if (!readNow.has(id)) this.needsCheck.add(id);
     if (!baseline) {
       this.baseline = { ts: hubNow, eventId: event.id };
-      for (const l of ['created', 'started', 'completed', 'buildsCreated', 'buildsCompleted'] as const) this.marks.set(l, { ts: hubNow, full: false });
+      for (const l of ['created', 'started', 'completed', 'buildsCreated', 'buildsCompleted'] as const) this.marks.set(l, { ts: hubNow, full: false, atTs: 0 });
     }
     this.book.settle();
-    const capped = this.book.retain(now - this.ms.keep, this.config.max_tasks);
+    const capped = this.book.retain(now - this.ms.keep, this.config.max_tasks, now);
     if (capped > 0) found.push({ id: 'tasks', reason: 'capped', message: `more than max_tasks (${this.config.max_tasks}) tasks and builds held: the ${capped} oldest were dropped; raise max_tasks or lower keep_finished` });
 
     const workers = this.workers(now);
@@ -278,11 +291,23 @@ export class KojiAdapter {
     };
   }
 
-  /** Move a listing's mark to the newest time its rows show; a full page means more wait beyond it. */
-  private advance(listing: Listing, times: (number | null)[], value: XmlRpcValue): void {
-    const prev = this.marks.get(listing) ?? { ts: this.baseline?.ts ?? 0, full: false };
-    const newest = Math.max(prev.ts, ...times.filter((t): t is number => t !== null && Number.isFinite(t)));
-    this.marks.set(listing, { ts: newest, full: Array.isArray(value) && value.length >= this.config.page_size });
+  /**
+   * Move a listing's mark to the newest time its rows show (rows left out as malformed count too,
+   * or a page of them would be read forever; times beyond `latest` do not); a full page means
+   * more rows wait beyond it.
+   */
+  private advance(listing: Listing, field: string, value: XmlRpcValue, latest: number): void {
+    const prev = this.marks.get(listing) ?? { ts: this.baseline?.ts ?? 0, full: false, atTs: 0 };
+    const rows = Array.isArray(value) ? value : [];
+    let newest = prev.ts;
+    for (const row of rows) {
+      const t = isStruct(row) ? row[field] : undefined;
+      if (typeof t === 'number' && Number.isFinite(t) && t > newest && t <= latest) newest = t;
+    }
+    let atNewest = 0;
+    for (const row of rows) if (isStruct(row) && row[field] === newest) atNewest += 1;
+    const full = rows.length >= this.config.page_size;
+    this.marks.set(listing, { ts: newest, full, atTs: newest === prev.ts && prev.full ? prev.atTs + atNewest : atNewest });
   }
 
   private workers(now: number): Worker[] {
@@ -308,12 +333,14 @@ export class KojiAdapter {
     for (const [state, total] of counts) {
       const byMethod = new Map<string, number>();
       let named = 0;
-      for (const [method, n] of held.get(state) ?? []) {
-        if (!this.methods.has(method)) continue;
-        byMethod.set(method, n);
-        named += n;
+      // Largest first, never more than the hub's total: held tasks read in an earlier poll may be ahead of or behind its count.
+      const ranked = [...(held.get(state) ?? [])].filter(([m]) => this.methods.has(m)).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+      for (const [method, n] of ranked) {
+        const take = Math.min(n, total - named);
+        byMethod.set(method, take);
+        named += take;
       }
-      byMethod.set('other', Math.max(0, total - named));
+      byMethod.set('other', total - named);
       for (const [method, n] of byMethod) out.push({ name: 'tasks', labels: { state, method }, value: n });
     }
     const up = new Map(workers.map((w) => [w.id, w.up]));

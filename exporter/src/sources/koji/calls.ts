@@ -28,10 +28,16 @@ export function statusCalls(opts: { repoQueue: boolean; version: boolean }): Koj
 
 export const STATUS_INDEX = { lastEvent: 0, counts: 1, hosts: 4, channels: 5, buildsBuilding: 6, repoQueue: 7 } as const;
 
-/** Ascending page of tasks whose `field` time is after `since`. */
-export function tasksAfter(filter: 'createdAfter' | 'startedAfter' | 'completeAfter', since: number, limit: number): KojiCall {
+/** A page of an incremental listing: rows after `since`, skipping the first `offset` of them. */
+export interface Page {
+  since: number;
+  offset: number;
+}
+
+/** Ascending page of tasks whose `filter` time is after `since` (ties in id order, so `offset` is stable). */
+export function tasksAfter(filter: 'createdAfter' | 'startedAfter' | 'completeAfter', page: Page, limit: number): KojiCall {
   const order = filter === 'createdAfter' ? 'create_ts' : filter === 'startedAfter' ? 'start_ts' : 'completion_ts';
-  return { method: 'listTasks', params: [{ [filter]: since }, { order, limit }] };
+  return { method: 'listTasks', params: [{ [filter]: page.since }, { order: `${order},id`, limit, ...(page.offset > 0 ? { offset: page.offset } : {}) }] };
 }
 
 /** Tasks in the given states, newest first. */
@@ -49,8 +55,9 @@ export function taskInfo(ids: readonly number[]): KojiCall {
   return { method: 'getTaskInfo', params: [[...ids], false] };
 }
 
-export function buildsAfter(filter: 'createdAfter' | 'completeAfter', since: number, limit: number, order?: string): KojiCall {
-  return { method: 'listBuilds', params: [kwargs({ [filter]: since, queryOpts: { order: order ?? (filter === 'createdAfter' ? 'build_id' : 'completion_ts'), limit } })] };
+export function buildsAfter(filter: 'createdAfter' | 'completeAfter', page: Page, limit: number, order?: string): KojiCall {
+  const queryOpts = { order: order ?? (filter === 'createdAfter' ? 'creation_ts,build_id' : 'completion_ts,build_id'), limit, ...(page.offset > 0 ? { offset: page.offset } : {}) };
+  return { method: 'listBuilds', params: [kwargs({ [filter]: page.since, queryOpts })] };
 }
 
 export function buildsBuilding(limit: number): KojiCall {

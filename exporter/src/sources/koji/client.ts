@@ -9,7 +9,7 @@ import type { TypeCheck } from '@sinclair/typebox/compiler';
 import { SourceError, UpstreamPayloadError, redactUrl } from '../errors.js';
 import type { UpstreamHttp } from '../http.js';
 import { describeInvalid } from '../validate.js';
-import { decodeMethodResponse, describe, encodeMethodCall, KOJI_FAULTS, multiCallResults, XmlRpcFormatError, type MultiCallResult, type XmlRpcFault, type XmlRpcValue } from './xmlrpc.js';
+import { decodeMethodResponse, describe, encodeMethodCall, KOJI_FAULTS, multiCallResults, XmlRpcFormatError, type MultiCallResult, type XmlRpcFault, type XmlRpcStruct, type XmlRpcValue } from './xmlrpc.js';
 
 export interface KojiCall {
   method: string;
@@ -85,8 +85,24 @@ export class KojiClient {
       throw new UpstreamPayloadError(this.url, `not an XML-RPC answer to ${method} (${res.headers['content-type'] ?? 'no content-type'}, ${res.body.length} characters): ${err.message}; starts with ${JSON.stringify(res.body.slice(0, 60))}`, 'POST');
     }
     if (answer.kind === 'fault') throw new KojiFaultError(answer.fault, this.url, method);
-    return answer.value;
+    return jsonSafe(answer.value);
   }
+}
+
+/**
+ * The decoded answer as plain JSON data, as the store and the API keep records: an integer beyond
+ * 2^53 (a bigint from `<i8>`) becomes its decimal string (so a field that must be a number fails
+ * its check and the row is left out), a dateTime its ISO string, base64 a base64 string.
+ */
+export function jsonSafe(value: XmlRpcValue): XmlRpcValue {
+  if (typeof value === 'bigint') return value.toString();
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  const out: XmlRpcStruct = {};
+  for (const [k, v] of Object.entries(value)) Object.defineProperty(out, k, { value: jsonSafe(v), enumerable: true, writable: true, configurable: true });
+  return out;
 }
 
 /** An array of structs checked row by row; anything but an array is a payload error naming the call. */

@@ -117,8 +117,12 @@ export class TaskBook {
     return fresh;
   }
 
-  /** Forget a task the hub no longer knows (getTaskInfo answered nil). */
-  dropTask(id: number): void {
+  /**
+   * Drop a task. `forget`: the hub no longer knows it (getTaskInfo answered nil), so it is also
+   * no longer "seen": should it come back, it is new again (it was never counted as ended).
+   */
+  dropTask(id: number, opts: { forget?: boolean } = {}): void {
+    if (opts.forget) this.seenTasks.delete(id);
     const held = this.tasks.get(id);
     if (!held) return;
     this.tasks.delete(id);
@@ -139,6 +143,12 @@ export class TaskBook {
     const fresh = !this.seenBuilds.has(row.build_id);
     remember(this.seenBuilds, row.build_id, SEEN_IDS);
     return fresh;
+  }
+
+  /** Forget a build the hub no longer knows (getBuild answered nil). */
+  dropBuild(id: number): void {
+    this.builds.delete(id);
+    this.seenBuilds.delete(id);
   }
 
   /** Rebuild the subtask lists of parents whose children changed. */
@@ -204,22 +214,26 @@ export class TaskBook {
    * Drop finished records that ended before `finishedBefore` (epoch ms), then the oldest records
    * (finished first) beyond `max`. Returns how many were dropped for the cap.
    */
-  retain(finishedBefore: number, max: number): number {
+  retain(finishedBefore: number, max: number, readNow?: number): number {
     const ended = (t: Task) => (TERMINAL_PHASES.has(t.phase) || t.phase === 'unknown' ? Date.parse(t.finished ?? t.updated ?? '') : Number.NaN);
     for (const [id, h] of this.tasks) if (ended(h.task) < finishedBefore) this.dropTask(id);
     for (const [id, h] of this.builds) if (ended(h.task) < finishedBefore) this.builds.delete(id);
     const over = this.tasks.size + this.builds.size - max;
     if (over <= 0) return 0;
+    // Records read in this poll stay (the store must see them, or an end is never counted): the cap waits for the next poll.
     const all: [finished: number, when: number, kind: 0 | 1, id: number][] = [];
     const when = (t: Task) => Date.parse(t.updated ?? t.created ?? '') || 0;
-    for (const [id, h] of this.tasks) all.push([Number.isFinite(ended(h.task)) ? 0 : 1, when(h.task), 0, id]);
-    for (const [id, h] of this.builds) all.push([Number.isFinite(ended(h.task)) ? 0 : 1, when(h.task), 1, id]);
+    for (const [id, h] of this.tasks) if (h.readAt !== readNow) all.push([Number.isFinite(ended(h.task)) ? 0 : 1, when(h.task), 0, id]);
+    for (const [id, h] of this.builds) if (h.readAt !== readNow) all.push([Number.isFinite(ended(h.task)) ? 0 : 1, when(h.task), 1, id]);
     all.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-    for (const [, , kind, id] of all.slice(0, over)) {
-      if (kind === 0) this.dropTask(id);
+    const cut = all.slice(0, over);
+    for (const [finished, , kind, id] of cut) {
+      // An unfinished record cut by the cap is forgotten too: when it comes back (it ends), it is new, and its end counts.
+      if (kind === 0) this.dropTask(id, { forget: finished === 1 });
+      else if (finished === 1) this.dropBuild(id);
       else this.builds.delete(id);
     }
-    return over;
+    return cut.length;
   }
 
   /** Everything held, as Tasks for a snapshot. */
@@ -238,6 +252,7 @@ export class TaskBook {
     this.seenTasks.clear();
     this.seenBuilds.clear();
     this.dirtyParents.clear();
+    this.owners.clear();
   }
 
   private unlink(parent: number, child: number): void {

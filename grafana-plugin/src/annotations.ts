@@ -8,7 +8,7 @@
  * `updated` is at or after its `finished`), and `processEvents` turns the tasks frame into
  * annotation events, keeping the tasks whose `finished` time falls in the range.
  */
-import { type AnnotationEvent, type AnnotationQuery, type AnnotationSupport, type DataFrame, type TimeRange } from '@grafana/data';
+import { dateTime, type AnnotationEvent, type AnnotationQuery, type AnnotationSupport, type DataFrame, type TimeRange } from '@grafana/data';
 import { of } from 'rxjs';
 import { migrateQuery, toList } from './migrations.js';
 import { PHASE_COLORS } from './frames.js';
@@ -55,6 +55,14 @@ function column(frame: DataFrame, name: string): unknown[] | undefined {
   return field ? Array.from(field.values as ArrayLike<unknown>) : undefined;
 }
 
+/**
+ * Text for the annotation's HTML `text`. The upstream URL is used as it is (it is already a URL:
+ * `encodeURI` would turn its `%XX` escapes into `%25XX`), only escaped for the attribute.
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
 /** Annotation events for the tasks frames' finished tasks (within `range` when given). */
 export function tasksToAnnotations(frames: DataFrame[], range?: TimeRange): AnnotationEvent[] {
   const from = range?.from.valueOf();
@@ -74,8 +82,8 @@ export function tasksToAnnotations(frames: DataFrame[], range?: TimeRange): Anno
       const [source, state, phase, owner, repo, message, url] = [sources, states, phases, owners, repos, messages, urls].map(str) as string[];
       const id = String(ids[i]);
       const title = [state, owner, repo].filter(Boolean).join(' · ');
-      const lines = [`${source} task ${id}${message ? `: ${message}` : ''}`];
-      if (url) lines.push(`<a href="${encodeURI(url)}" target="_blank" rel="noopener noreferrer">upstream page</a>`);
+      const lines = [escapeHtml(`${source} task ${id}${message ? `: ${message}` : ''}`)];
+      if (url) lines.push(`<a href="${escapeHtml(url)}" target="_blank" rel="noopener noreferrer">upstream page</a>`);
       const event: AnnotationEvent = {
         time,
         title,
@@ -95,6 +103,15 @@ export function createAnnotationSupport(): AnnotationSupport<BuildscopeQuery> {
     getDefaultQuery: () => annotationTarget({ refId: ANNOTATION_REF_ID }),
     prepareAnnotation: (json) => prepareAnnotation(json as AnnotationQuery<BuildscopeQuery> & Record<string, unknown>),
     prepareQuery: (anno) => (anno.enable === false ? undefined : annotationTarget(anno.target)),
-    processEvents: (_anno, frames) => of(tasksToAnnotations(frames)),
+    processEvents: (_anno, frames) => of(tasksToAnnotations(frames, rangeOf(frames))),
   };
+}
+
+/** The time range a tasks frame was asked for (the datasource puts it in meta.custom), as a TimeRange for the filter. */
+export function rangeOf(frames: DataFrame[]): TimeRange | undefined {
+  const custom = frames[0]?.meta?.custom;
+  const from = custom?.rangeFrom;
+  const to = custom?.rangeTo;
+  if (typeof from !== 'number' || typeof to !== 'number') return undefined;
+  return { from: dateTime(from), to: dateTime(to), raw: { from: dateTime(from), to: dateTime(to) } };
 }

@@ -107,7 +107,10 @@ export class DataSource extends DataSourceApi<BuildscopeQuery, BuildscopeOptions
       case 'tasks': {
         const params = this.tasksParams(target, request);
         const page = await this.api.get<TaskPage>('/api/v1/tasks', params, options);
-        return [tasksFrame(page, target.refId, Date.now(), typeof params.q === 'string')];
+        const frame = tasksFrame(page, target.refId, Date.now(), typeof params.q === 'string');
+        // The range asked for, so annotations can keep the tasks that finished inside it (the filter is on `updated`).
+        if (target.useTimeRange !== false && request.range) frame.meta = { ...frame.meta, custom: { ...frame.meta?.custom, rangeFrom: request.range.from.valueOf(), rangeTo: request.range.to.valueOf() } };
+        return [frame];
       }
       case 'task': {
         const source = interpolateText(target.source, scopedVars);

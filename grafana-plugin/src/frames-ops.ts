@@ -3,7 +3,7 @@
  * absent in the exporter's JSON and null here.
  */
 import { CircularDataFrame, createDataFrame, FieldType, type DataFrame, type FieldConfig } from '@grafana/data';
-import { toMs, type FieldSpec } from './frames.js';
+import { toMs, UPSTREAM_LINK_URL, type FieldSpec } from './frames.js';
 import type { ExporterEvent } from './types.js';
 
 /** `/api/v1/workers` items as the plugin reads them (docs/api.md, "Workers and jobs"). */
@@ -55,7 +55,7 @@ export interface ExporterJob {
   url?: string;
 }
 
-const LINK = [{ title: 'Open upstream page', url: '${__data.fields.url}', targetBlank: true }];
+const LINK = [{ title: 'Open upstream page', url: UPSTREAM_LINK_URL, targetBlank: true }];
 const HIDDEN = { custom: { hidden: true, hideFrom: { viz: true, legend: true, tooltip: true } } };
 
 function spec<T>(items: T[], name: string, type: FieldType, get: (item: T) => unknown, config?: FieldConfig): FieldSpec {

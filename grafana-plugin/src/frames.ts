@@ -46,7 +46,12 @@ export function phaseMappings(statusPhase: Map<string, string> = new Map(PHASES.
 /** Hidden in tables (old and new table panels), still usable by data links. */
 const HIDDEN = { custom: { hidden: true, hideFrom: { viz: true, legend: true, tooltip: true } } };
 
-const UPSTREAM_LINK = [{ title: 'Open upstream page', url: '${__data.fields.url}', targetBlank: true }];
+/**
+ * `:raw`: Grafana interpolates data link URLs with its `UriEncode` format by default, which would
+ * turn the `%XX` escapes already in an upstream URL (karajo `?id=job%20x`) into `%25XX`.
+ */
+export const UPSTREAM_LINK_URL = '${__data.fields.url:raw}';
+const UPSTREAM_LINK = [{ title: 'Open upstream page', url: UPSTREAM_LINK_URL, targetBlank: true }];
 
 /** "4 success, 1 failed": the subtask x arch builds of a task, by phase. */
 export function buildSummary(task: ExporterTask): string {

@@ -73,7 +73,8 @@ export function interpolateList(values: readonly string[] | undefined, scopedVar
     if (name !== undefined && isAllSelected(name, scopedVars)) return [EXPORTER_ALL];
     for (const part of srv.replace(raw, scopedVars, commaFormatter).split(',')) {
       const value = part.trim();
-      if (value === ALL_VALUE || value.toUpperCase() === EXPORTER_ALL) return [EXPORTER_ALL];
+      // Only Grafana's All and the exporter's own `ALL` mean every value: a repo or owner named "all" is a value.
+      if (value === ALL_VALUE || value === EXPORTER_ALL) return [EXPORTER_ALL];
       if (value && !out.includes(value)) out.push(value);
     }
   }

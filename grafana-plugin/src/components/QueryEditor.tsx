@@ -120,7 +120,7 @@ function EventsEditor({ query, datasource, update }: SectionProps<EventsQuery>) 
       <CommitInput
         id={`buildscope-${query.refId}-maxRows`}
         label="Max rows"
-        tooltip={`Events kept in the panel, newest first (default 1000, at most ${MAX_EVENT_ROWS}).`}
+        tooltip={`Events kept in the panel; when it is full the oldest go first (default 1000, at most ${MAX_EVENT_ROWS}).`}
         placeholder="1000"
         width={12}
         value={query.maxRows === undefined ? '' : String(query.maxRows)}

@@ -57,7 +57,7 @@ describe('tasks', () => {
     expect(url.searchParams.get('updated_since')).toBe(String(Math.floor(range.from.valueOf() / 1000)));
     expect(url.searchParams.get('updated_until')).toBe(String(Math.ceil(range.to.valueOf() / 1000)));
     const id = frame!.fields.find((f) => f.name === 'id')!;
-    expect(id.config.links?.[0]?.url).toBe('${__data.fields.url}');
+    expect(id.config.links?.[0]?.url).toBe('${__data.fields.url:raw}');
     const urlField = frame!.fields.find((f) => f.name === 'url')!;
     expect(urlField.config.custom).toMatchObject({ hidden: true, hideFrom: { viz: true } });
     expect(frame!.fields.find((f) => f.name === 'updated')!.type).toBe('time');

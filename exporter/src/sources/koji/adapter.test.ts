@@ -217,3 +217,26 @@ describe('koji adapter', () => {
     expect(requests[1]?.slice(1)).toEqual(['listTasks', 'listTasks', 'listTasks', 'listTasks', 'listBuilds', 'listBuilds']);
   });
 });
+
+describe('koji adapter: stable records', () => {
+  it('a build re-read by getBuild (more fields than listBuilds) and listed again stays the same object', async () => {
+    const { sim, poll, tick } = await boot();
+    await poll();
+    tick(1_000);
+    const id = sim.submitBuild('alice', 'bash');
+    sim.assignTask(id);
+    sim.openTask(id);
+    const srpm = (await poll()).tasks.find((t) => t.attrs?.parent === id);
+    sim.assignTask(Number(srpm?.id));
+    sim.openTask(Number(srpm?.id));
+    tick(30_000);
+    sim.finishTask(Number(srpm?.id), 'CLOSED');
+    await poll(); // the build appears (listBuilds)
+    await poll(); // read again by getBuild: id, cg_id and cg_name join its record
+    const settled = (await poll()).tasks.find((t) => t.id.startsWith('build-'));
+    for (let i = 0; i < 3; i += 1) {
+      tick(10_000); // inside the overlap: listBuilds lists it again, getBuild reads it again
+      expect((await poll()).tasks.find((t) => t.id === settled?.id)).toBe(settled);
+    }
+  });
+});

@@ -133,8 +133,10 @@ export class TaskBook {
   }
 
   /** Take a build row; returns true when never seen before. */
-  putBuild(row: KojiBuild, ctx: BookContext): boolean {
-    const prev = this.builds.get(row.build_id);
+  putBuild(read: KojiBuild, ctx: BookContext): boolean {
+    const prev = this.builds.get(read.build_id);
+    // getBuild rows add id, cg_id and cg_name to listBuilds' fields: keep them, so the record does not flap between the two shapes.
+    const row: KojiBuild = prev ? { ...prev.row, ...read } : read;
     const parent = row.task_id === null ? undefined : this.tasks.get(row.task_id);
     const target = parent?.summary?.target ?? (typeof prev?.task.attrs?.target === 'string' ? prev.task.attrs.target : undefined);
     let task = kojiBuild(row, ctx.source, ctx.web, target);

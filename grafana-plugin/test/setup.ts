@@ -1,29 +1,7 @@
 /**
  * Vitest setup for the plugin project (vitest.config.ts): the browser APIs jsdom lacks that
  * @grafana/ui (pulled in by @grafana/runtime) touches at import time, e.g. uPlot's matchMedia.
- * Runs before each test file's imports; does nothing outside jsdom.
+ * Runs before each test file's imports; does nothing outside jsdom. The shims themselves live
+ * with the component tests, which also import them directly so each file runs on its own.
  */
-if (typeof window !== 'undefined') {
-  window.matchMedia ??= (query: string): MediaQueryList =>
-    ({
-      matches: false,
-      media: query,
-      onchange: null,
-      addListener: () => {},
-      removeListener: () => {},
-      addEventListener: () => {},
-      removeEventListener: () => {},
-      dispatchEvent: () => false,
-    }) as MediaQueryList;
-  class NoopObserver {
-    observe(): void {}
-    unobserve(): void {}
-    disconnect(): void {}
-    takeRecords(): [] {
-      return [];
-    }
-  }
-  globalThis.ResizeObserver ??= NoopObserver as unknown as typeof ResizeObserver;
-  globalThis.IntersectionObserver ??= NoopObserver as unknown as typeof IntersectionObserver;
-}
-export {};
+import '../src/components/testing/jsdom-shims.js';

@@ -7,6 +7,7 @@
 import { gzipSync } from 'node:zlib';
 import { queueOrder, type CuirassModel, type SimBuild, type SimEvaluation, type SimSpec } from './simulator-model.js';
 
+/** Fault modes (`setMode`): besides `down` and `slow` (sim-http.ts), 'huge' answers a ~24 MiB JSON array. */
 export type CuirassMode = 'ok' | 'down' | 'html' | 'malformed' | 'error500' | 'slow' | 'huge';
 
 export interface Reply {

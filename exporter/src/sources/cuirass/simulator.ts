@@ -6,10 +6,10 @@
  * control methods; demo mode steps it on a timer. Life cycle: simulator-model.ts; routes and bodies:
  * simulator-http.ts.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Clock } from '../../util/clock.js';
 import { Rng } from '../girar/prng.js';
-import { closeSim, Delays, listenSim } from '../sim-http.js';
+import { SimulatorShell } from '../sim-http.js';
 import { faulty, route, type CuirassMode, type Reply } from './simulator-http.js';
 import { CuirassModel, type SimBuild, type SimSpec } from './simulator-model.js';
 
@@ -55,19 +55,14 @@ function simSpec(s: CuirassSimSpecSpec): SimSpec {
   };
 }
 
-export class CuirassSimulator {
+export class CuirassSimulator extends SimulatorShell<CuirassMode> {
   /** Every request received (the most recent 20 000), path with query string. */
   readonly requests: { method: string; path: string }[] = [];
   private readonly clock: Clock;
   private readonly model: CuirassModel;
-  private mode: CuirassMode = 'ok';
-  private slowMs = 0;
-  private http: Server | undefined;
-  private readonly delays = new Delays();
-  private stepper: NodeJS.Timeout | undefined;
-  private closed = false;
 
   constructor(options: CuirassSimulatorOptions) {
+    super('cuirass simulator', 'ok');
     this.clock = options.clock;
     this.model = new CuirassModel(new Rng(options.seed ?? 1));
     const now = this.clock.now();
@@ -79,14 +74,6 @@ export class CuirassSimulator {
     if (!options.specs) this.model.advance(now);
   }
 
-  /** Listen on an ephemeral port of `host`; returns the base URL. */
-  async listen(host = '127.0.0.1'): Promise<string> {
-    if (this.http) throw new Error('cuirass simulator: already listening');
-    const { server, url } = await listenSim(host, (req, res) => void this.serve(req, res), () => this.mode === 'down');
-    this.http = server;
-    return url;
-  }
-
   /** Everything due up to clock.now(), in time order: evaluations start on each spec's period (-1)
    * and finish (0 ok, 1 failed, 2 aborted; checkouttime and evaltime set); a succeeded one submits a
    * build per job and system (-3), scheduled (-2) seconds later, started (-1) when one of 4 slots of
@@ -94,25 +81,6 @@ export class CuirassSimulator {
    * previous build of the same job and system. Ids strictly increase. */
   step(): void {
     this.model.advance(this.clock.now());
-  }
-
-  /** Demo: step every `stepMs`. */
-  start(opts: { stepMs: number }): void {
-    this.stop();
-    this.stepper = setInterval(() => this.step(), opts.stepMs);
-  }
-
-  stop(): void {
-    if (this.stepper) clearInterval(this.stepper);
-    this.stepper = undefined;
-  }
-
-  /** 'down' resets every connection (the port stays bound: 'ok' brings it back on the same URL);
-   * 'slow' delays every answer by `slowMs` (default 5000); 'huge' answers a ~24 MiB JSON array. */
-  setMode(mode: CuirassMode, slowMs = 5000): void {
-    this.mode = mode;
-    this.slowMs = mode === 'slow' ? slowMs : 0;
-    if (mode === 'down') this.http?.closeAllConnections();
   }
 
   /** Start an evaluation of `spec` now; returns its id. */
@@ -140,22 +108,13 @@ export class CuirassSimulator {
     this.model.reset(this.clock.now());
   }
 
-  async close(): Promise<void> {
-    this.stop();
-    this.closed = true;
-    this.delays.wakeAll();
-    const http = this.http;
-    this.http = undefined;
-    await closeSim(http);
-  }
-
   private build(id: number): SimBuild {
     const b = this.model.build(id);
     if (!b) throw new Error(`cuirass simulator: no build ${id}`);
     return b;
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     for await (const chunk of req) void chunk;
     const method = req.method ?? 'GET';
     const path = req.url ?? '/';
@@ -168,9 +127,6 @@ export class CuirassSimulator {
     } catch {
       reply = faulty({ status: 500, headers: {}, body: Buffer.alloc(0) }, mode);
     }
-    if (mode === 'slow') await this.delays.sleep(this.slowMs);
-    if (this.closed || res.destroyed) return;
-    res.writeHead(reply.status, { ...reply.headers, 'content-length': reply.body.length });
-    res.end(method === 'HEAD' ? undefined : reply.body);
+    await this.send(req, res, reply, mode);
   }
 }

@@ -4,8 +4,8 @@
  * by an injected clock. Tests drive it with a ManualClock, step() and the control methods; demo mode
  * steps it on a timer. Life cycle: simulator-model.ts; routes and bodies: simulator-http.ts.
  */
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import { closeSim, Delays, listenSim } from '../sim-http.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SimulatorShell } from '../sim-http.js';
 import type { Clock } from '../../util/clock.js';
 import { Rng } from '../girar/prng.js';
 import { faulty, route, type KarajoMode, type Reply, type ServerSettings } from './simulator-http.js';
@@ -84,7 +84,7 @@ function config(spec: KarajoSimJobSpec): JobConfig {
   };
 }
 
-export class KarajoSimulator {
+export class KarajoSimulator extends SimulatorShell<KarajoMode> {
   /** Every request received (the most recent 20 000). */
   readonly requests: KarajoRecordedRequest[] = [];
   private readonly clock: Clock;
@@ -92,15 +92,10 @@ export class KarajoSimulator {
   /** Randomness for answers and demo chaos, so neither perturbs the jobs. */
   private readonly noise: Rng;
   private readonly settings: ServerSettings;
-  private mode: KarajoMode = 'ok';
-  private slowMs = 0;
-  private http: Server | undefined;
-  private readonly delays = new Delays();
-  private stepper: NodeJS.Timeout | undefined;
   private demo = { nextPause: 0, nextStall: 0, paused: undefined as { id: string; until: number } | undefined, stalled: undefined as { id: string; until: number } | undefined };
-  private closed = false;
 
   constructor(options: KarajoSimulatorOptions) {
+    super('karajo simulator', 'ok');
     this.clock = options.clock;
     const seed = options.seed ?? 1;
     const rng = new Rng(seed);
@@ -120,11 +115,8 @@ export class KarajoSimulator {
   }
 
   /** Start listening on an ephemeral port of `host`; returns the base URL (the API is under /karajo/api/). */
-  async listen(host = '127.0.0.1'): Promise<string> {
-    if (this.http) throw new Error('karajo simulator: already listening');
-    // 'down': the port stays bound but every connection is reset at once.
-    const { server, url } = await listenSim(host, (req, res) => void this.serve(req, res), () => this.mode === 'down');
-    this.http = server;
+  override async listen(host = '127.0.0.1'): Promise<string> {
+    const url = await super.listen(host);
     this.settings.listenAddress = url.replace(/^http:\/\//, '');
     return url;
   }
@@ -138,28 +130,15 @@ export class KarajoSimulator {
   }
 
   /** Demo: step every `stepMs`; now and then pause a job for a few minutes, and stall the overdue-prone one. */
-  start(opts: { stepMs: number }): void {
-    this.stop();
+  override start(opts: { stepMs: number }): void {
     this.demo.nextPause = this.clock.now() + 4 * 60_000;
     this.demo.nextStall = this.clock.now() + 7 * 60_000;
-    this.stepper = setInterval(() => {
-      this.step();
-      this.chaos();
-    }, opts.stepMs);
+    super.start(opts);
   }
 
-  /** Stops the timer only. */
-  stop(): void {
-    if (this.stepper) clearInterval(this.stepper);
-    this.stepper = undefined;
-  }
-
-  /** 'down' resets every connection (the port stays bound, so 'ok' brings it back on the same port);
-   * 'slow' delays every answer by `slowMs` (default 5000). */
-  setMode(mode: KarajoMode, slowMs = 5000): void {
-    this.mode = mode;
-    this.slowMs = mode === 'slow' ? slowMs : 0;
-    if (mode === 'down') this.http?.closeAllConnections();
+  protected override tick(): void {
+    this.step();
+    this.chaos();
   }
 
   /** Start a run now (not waiting for a max_job_running slot); returns its counter. Throws if the job is
@@ -202,15 +181,6 @@ export class KarajoSimulator {
   restart(): void {
     this.model.restart(this.clock.now());
     this.settings.sessions.clear();
-  }
-
-  async close(): Promise<void> {
-    this.stop();
-    this.closed = true;
-    this.delays.wakeAll();
-    const http = this.http;
-    this.http = undefined;
-    await closeSim(http);
   }
 
   private job(id: string): SimJob {
@@ -268,7 +238,7 @@ export class KarajoSimulator {
     }
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const method = req.method ?? 'GET';
@@ -284,9 +254,6 @@ export class KarajoSimulator {
     } catch {
       reply = faulty({ status: 500, headers: { 'content-type': 'application/json' }, body: Buffer.from('{"message":"internal server error","name":"ERR_INTERNAL","code":500}') }, mode);
     }
-    if (mode === 'slow') await this.delays.sleep(this.slowMs);
-    if (this.closed || res.destroyed) return;
-    res.writeHead(reply.status, { ...reply.headers, 'content-length': reply.body.length });
-    res.end(method === 'HEAD' ? undefined : reply.body);
+    await this.send(req, res, reply, mode);
   }
 }

@@ -9,6 +9,9 @@ import { HubFault } from './simulator-args.js';
 import type { KojiModel } from './simulator-model.js';
 import { decodeMethodCall, encodeFault, encodeMethodResponse, KOJI_FAULTS, type XmlRpcCall } from './xmlrpc.js';
 
+/** Fault modes (`setMode`): besides `down` and `slow` (sim-http.ts), 'offline' answers every call fault 1014
+ * "database outage"; 'html' an HTML error page with 200; 'malformed' truncated XML; 'error500' HTTP 500;
+ * 'huge' a well-formed answer over 64 MiB. */
 export type KojiMode = 'ok' | 'down' | 'offline' | 'html' | 'malformed' | 'slow' | 'error500' | 'huge';
 
 export interface Reply {

@@ -11,7 +11,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Clock } from '../../util/clock.js';
 import { Rng } from '../girar/prng.js';
-import { closeSim, Delays, listenSim } from '../sim-http.js';
+import { SimulatorShell } from '../sim-http.js';
 import { PACKAGES, TARGETS, type SimHost } from './simulator-data.js';
 import { answer, faulty, MAX_REQUEST_BYTES, type KojiMode, type Reply } from './simulator-http.js';
 import { KojiModel } from './simulator-model.js';
@@ -45,21 +45,16 @@ const MAX_RECORDED = 20_000;
 const HISTORY_MS = 3_600_000;
 export type TaskEnd = 'CLOSED' | 'FAILED' | 'CANCELED';
 
-export class KojiSimulator {
+export class KojiSimulator extends SimulatorShell<KojiMode> {
   /** The method names of every XML-RPC request received (the most recent 20 000): the method, then each multiCall entry's. */
   readonly calls: string[][] = [];
   private readonly clock: Clock;
   private readonly model: KojiModel;
   private readonly startMs: number;
   private readonly options: KojiSimulatorOptions;
-  private mode: KojiMode = 'ok';
-  private slowMs = 0;
-  private http: Server | undefined;
-  private readonly delays = new Delays();
-  private stepper: NodeJS.Timeout | undefined;
-  private closed = false;
 
   constructor(options: KojiSimulatorOptions) {
+    super('koji simulator', 'ok');
     this.options = options;
     this.clock = options.clock;
     const seed = options.seed ?? 1;
@@ -73,14 +68,10 @@ export class KojiSimulator {
   }
 
   /** Listen on an ephemeral port of `host`; returns the base URL (the hub is at `${url}/kojihub`). */
-  async listen(host = '127.0.0.1'): Promise<string> {
+  override async listen(host = '127.0.0.1'): Promise<string> {
+    if (!this.options.tls) return super.listen(host);
     if (this.http) throw new Error('koji simulator: already listening');
     const handler = (req: IncomingMessage, res: ServerResponse): void => void this.serve(req, res);
-    if (!this.options.tls) {
-      const { server, url } = await listenSim(host, handler, () => this.mode === 'down');
-      this.http = server;
-      return url;
-    }
     const { cert, key, ca, requestCert } = this.options.tls;
     const server = createHttps({ cert, key, ...(ca ? { ca } : {}), requestCert: requestCert ?? false, rejectUnauthorized: requestCert ?? false }, handler);
     server.on('connection', (socket) => {
@@ -104,26 +95,6 @@ export class KojiSimulator {
    * rate); parents react to their children (see KojiModel); users submit builds every 1-9 min. */
   step(): void {
     this.model.advance(this.clock.now());
-  }
-
-  /** Demo: step every `stepMs`. */
-  start(opts: { stepMs: number }): void {
-    this.stop();
-    this.stepper = setInterval(() => this.step(), opts.stepMs);
-  }
-
-  stop(): void {
-    if (this.stepper) clearInterval(this.stepper);
-    this.stepper = undefined;
-  }
-
-  /** 'offline': every call answers fault 1014 "database outage"; 'down' resets every connection (the port
-   * stays bound); 'slow' delays every answer by `slowMs` (default 5000); 'html' an HTML error page with 200;
-   * 'malformed' truncated XML; 'error500' HTTP 500; 'huge' a well-formed answer over 64 MiB. */
-  setMode(mode: KojiMode, slowMs = 5000): void {
-    this.mode = mode;
-    this.slowMs = mode === 'slow' ? slowMs : 0;
-    if (mode === 'down') this.http?.closeAllConnections();
   }
 
   /** Whether calls now answer fault 1014 (mode 'offline' or an offlineEvery window). */
@@ -191,15 +162,6 @@ export class KojiSimulator {
     this.model.reset(this.clock.now());
   }
 
-  async close(): Promise<void> {
-    this.stop();
-    this.closed = true;
-    this.delays.wakeAll();
-    const http = this.http;
-    this.http = undefined;
-    await closeSim(http);
-  }
-
   private task(id: number): SimTask {
     const t = this.model.task(id);
     if (!t) throw new Error(`koji simulator: no task ${id}`);
@@ -212,7 +174,7 @@ export class KojiSimulator {
     return h;
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const chunk of req) {
@@ -231,9 +193,6 @@ export class KojiSimulator {
     } catch {
       reply = faulty({ status: 500, headers: { 'content-type': 'text/plain' }, body: Buffer.from('Internal Server Error') }, mode);
     }
-    if (mode === 'slow') await this.delays.sleep(this.slowMs);
-    if (this.closed || res.destroyed) return;
-    res.writeHead(reply.status, { ...reply.headers, 'content-length': reply.body.length });
-    res.end(req.method === 'HEAD' ? undefined : reply.body);
+    await this.send(req, res, reply, mode);
   }
 }

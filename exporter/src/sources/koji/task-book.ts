@@ -95,8 +95,9 @@ export class TaskBook {
     }
     const summary = summarizeRequest(row.method, row.request) ?? prev?.summary;
     const { request: _request, result: _result, ...rest } = row;
-    // getTaskInfo rows lack listTasks' owner_name and owner_type: keep them from the earlier row, so the record does not flap.
-    const kept: KojiTask = rest.owner_name === undefined && prev?.row.owner === row.owner && prev.row.owner_name !== undefined ? { ...rest, owner_name: prev.row.owner_name, ...(prev.row.owner_type !== undefined ? { owner_type: prev.row.owner_type } : {}) } : rest;
+    // getTaskInfo rows lack listTasks' owner_name and owner_type: fields of the earlier row stay (the hub sends nil, never
+    // leaves a field out, so nothing stale stays), as for builds, so the record does not flap between the two shapes.
+    const kept: KojiTask = prev && prev.row.owner === row.owner ? { ...prev.row, ...rest } : rest;
     const ownerName = row.owner_name ?? this.owners.get(row.owner);
     let task = kojiTask(kept, { ...ctx, ...(ownerName !== undefined ? { ownerName } : {}) }, summary);
     if (prev) {

@@ -30,6 +30,15 @@ export default defineConfig({
       {
         extends: true,
         test: {
+          // Generated dashboards and rules: in sync with their code, valid for Grafana, the plugin,
+          // promtool, and (test/e2e/dashboards.test.ts) a real Prometheus.
+          name: 'dashboards',
+          include: ['dashboards/test/**/*.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
           ...plugin,
           name: 'grafana-plugin',
           include: ['grafana-plugin/src/**/*.test.{ts,tsx}', 'grafana-plugin/test/*.test.{ts,tsx}', 'grafana-plugin/browser-test/**/*.test.{ts,tsx}'],

@@ -1,0 +1,369 @@
+#!/usr/bin/env node
+// `npm run stack [-- flags]`: the exporter in demo mode, a real Prometheus loading the buildscope
+// alerting and recording rules, and Alertmanager when installed, all on loopback, so the demo
+// farm's trouble shows up as alerts. Ctrl-C stops everything and removes the temp dir.
+import { spawn, spawnSync } from 'node:child_process';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse, stringify } from 'yaml';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const MAIN_JS = join(ROOT, 'exporter/dist/main.js');
+const PROM_CONFIG = join(ROOT, 'provisioning/prometheus/prometheus.yml');
+const AM_CONFIG = join(ROOT, 'provisioning/alertmanager/alertmanager.yml');
+const READY_TIMEOUT_MS = 60_000;
+const STOP_GRACE_MS = 10_000;
+
+const HELP = `usage: npm run stack [-- flags]
+
+Starts on loopback, until Ctrl-C:
+  - the buildscope exporter in demo mode (a simulated source of every kind),
+  - Prometheus with provisioning/prometheus/prometheus.yml: scraping the exporter, loading the
+    rules in provisioning/prometheus/rules/ and sending alerts to Alertmanager,
+  - Alertmanager with provisioning/alertmanager/alertmanager.yml, when installed
+    (Debian package prometheus-alertmanager).
+Prints the URLs, then each alert as it starts pending, firing or resolves.
+
+flags:
+  --exporter-port=N      exporter port (default 10870)
+  --prometheus-port=N    Prometheus port (default 9090)
+  --alertmanager-port=N  Alertmanager port (default 9093)
+      A default port that is taken (e.g. by the Debian packages' system services) is replaced by a
+      free one, and the output says so; a port given explicitly must be free. 0 = any free port.
+  --no-alertmanager      do not start Alertmanager even when it is installed
+  --no-build             do not rebuild the exporter when its sources are newer than exporter/dist
+  --quiet                print the URLs only, not the alerts as they change
+  --help                 this text
+
+Needs prometheus (apt-get install prometheus); Alertmanager is optional
+(apt-get install prometheus-alertmanager). Everything runs in a temp dir (configs, TSDB, logs)
+that is removed on exit.
+`;
+
+function fail(message) {
+  process.stderr.write(`stack: ${message}\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv) {
+  const opts = { ports: {}, alertmanager: true, build: true, quiet: false };
+  const portFlags = { '--exporter-port': 'exporter', '--prometheus-port': 'prometheus', '--alertmanager-port': 'alertmanager' };
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i];
+    if (arg === '--help' || arg === '-h') {
+      process.stdout.write(HELP);
+      process.exit(0);
+    } else if (arg === '--no-alertmanager') opts.alertmanager = false;
+    else if (arg === '--no-build') opts.build = false;
+    else if (arg === '--quiet') opts.quiet = true;
+    else {
+      const eq = arg.indexOf('=');
+      const name = eq >= 0 ? arg.slice(0, eq) : arg;
+      const which = portFlags[name];
+      if (!which) fail(`unknown flag ${arg} (see --help)`);
+      const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
+      const port = Number(value);
+      if (value === undefined || value === '' || !Number.isInteger(port) || port < 0 || port > 65535) fail(`${name} needs a port number 0..65535, got ${value ?? 'nothing'}`);
+      opts.ports[which] = port;
+    }
+  }
+  return opts;
+}
+
+/** The first of `names` found on PATH. */
+function which(...names) {
+  for (const name of names) {
+    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+      if (!dir) continue;
+      const path = join(dir, name);
+      try {
+        if (statSync(path).isFile()) return path;
+      } catch {
+        // Not in this directory.
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Whether 127.0.0.1:port can be bound right now. */
+function portFree(port) {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+async function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The port to use for one component: the one given (0 = any free one; a taken one is an error), or
+ * the default when free, else a free one (said on stdout). Check-then-use: the component binds it a
+ * moment later; if something takes it in between, that component exits and the stack says why.
+ */
+async function choosePort(label, given, fallback, hint) {
+  if (given !== undefined) {
+    if (given === 0) return freePort();
+    if (!(await portFree(given))) fail(`127.0.0.1:${given} for ${label} is taken; choose another port or 0 for any free one`);
+    return given;
+  }
+  if (await portFree(fallback)) return fallback;
+  const port = await freePort();
+  process.stdout.write(`note: 127.0.0.1:${fallback} is taken${hint ? ` (${hint})` : ''}; ${label} uses 127.0.0.1:${port}\n`);
+  return port;
+}
+
+/** Newest modification time under dir (files only), skipping node_modules. */
+function newestMtime(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules') continue;
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(path));
+    else if (entry.isFile()) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+function buildIfNeeded(build) {
+  const built = existsSync(MAIN_JS) ? statSync(MAIN_JS).mtimeMs : 0;
+  const stale = built === 0 || newestMtime(join(ROOT, 'exporter/src')) > built;
+  if (!stale) return;
+  if (!build) {
+    if (built === 0) fail('exporter/dist/main.js is missing: run `npm run build` (or drop --no-build)');
+    process.stdout.write('note: exporter/dist is older than exporter/src (--no-build: not rebuilt)\n');
+    return;
+  }
+  process.stdout.write('building the exporter (npm run build --workspace exporter)…\n');
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const res = spawnSync(npm, ['run', '-s', 'build', '--workspace', 'exporter'], { cwd: ROOT, stdio: 'inherit' });
+  if (res.status !== 0) fail('the exporter build failed');
+  // tsc leaves an unchanged output file's time alone; touch nothing, only check it is there.
+  if (!existsSync(MAIN_JS)) fail('the build did not produce exporter/dist/main.js');
+}
+
+/** provisioning/prometheus/prometheus.yml with this stack's addresses and absolute rule paths. */
+function prometheusConfig(exporterAddr, alertmanagerAddr) {
+  const config = parse(readFileSync(PROM_CONFIG, 'utf8'));
+  config.global = { ...config.global, evaluation_interval: '15s' };
+  config.rule_files = (config.rule_files ?? []).map((f) => (f.startsWith('/') ? f : join(ROOT, 'provisioning/prometheus', f)));
+  for (const job of config.scrape_configs ?? []) {
+    if (job.job_name === 'buildscope') job.static_configs = [{ targets: [exporterAddr] }];
+  }
+  if (alertmanagerAddr) config.alerting = { alertmanagers: [{ static_configs: [{ targets: [alertmanagerAddr] }] }] };
+  else delete config.alerting;
+  return stringify(config);
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const prometheusBin = which('prometheus');
+if (!prometheusBin) fail('prometheus is not installed: install it with `apt-get install prometheus` (Debian/Ubuntu; any Prometheus 2.x on PATH will do)');
+const alertmanagerBin = opts.alertmanager ? which('prometheus-alertmanager', 'alertmanager') : undefined;
+if (opts.alertmanager && opts.ports.alertmanager !== undefined && !alertmanagerBin) fail('--alertmanager-port given but Alertmanager is not installed (apt-get install prometheus-alertmanager)');
+buildIfNeeded(opts.build);
+
+const exporterPort = await choosePort('the exporter', opts.ports.exporter, 10870);
+const prometheusPort = await choosePort('Prometheus', opts.ports.prometheus, 9090, 'a system Prometheus, e.g. from the Debian package?');
+const alertmanagerPort = alertmanagerBin ? await choosePort('Alertmanager', opts.ports.alertmanager, 9093, 'a system Alertmanager, e.g. from the Debian package?') : undefined;
+
+const dir = mkdtempSync(join(tmpdir(), 'buildscope-stack-'));
+/** @type {{ name: string, child: import('node:child_process').ChildProcess, log: string, exited: Promise<void> }[]} */
+const children = [];
+let stopping = false;
+
+function tail(path, lines = 30) {
+  try {
+    return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function alive(child) {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/**
+ * Start a child in its own process group (a terminal's Ctrl-C reaches this script only, which then
+ * stops the children in order), its output to a log file in the temp dir.
+ */
+function start(name, command, args, onOutput) {
+  const log = join(dir, `${name}.log`);
+  const out = createWriteStream(log);
+  const child = spawn(command, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.stdout.on('data', (d) => {
+    out.write(d);
+    onOutput?.(d.toString());
+  });
+  child.stderr.on('data', (d) => out.write(d));
+  const exited = new Promise((resolve) => {
+    child.once('close', () => out.end(resolve));
+    child.once('error', (err) => {
+      out.end(`\nstack: cannot start ${command}: ${err.message}\n`);
+    });
+  });
+  const entry = { name, child, log, exited };
+  children.push(entry);
+  child.once('exit', (code, signal) => {
+    if (stopping) return;
+    void exited.then(() => {
+      process.stderr.write(`\nstack: ${name} exited (${signal ?? `code ${code}`}); stopping the rest. Last lines of its log (${log}):\n${tail(log)}\n`);
+      return shutdown(1);
+    });
+  });
+  child.once('error', () => {
+    if (stopping) return;
+    process.stderr.write(`\nstack: cannot start ${name} (${command}); stopping the rest.\n`);
+    void shutdown(1);
+  });
+  return entry;
+}
+
+async function shutdown(code) {
+  if (stopping) return;
+  stopping = true;
+  // Reverse order: Prometheus stops scraping before the exporter goes.
+  for (const { child, exited } of [...children].reverse()) {
+    if (alive(child) && child.pid !== undefined) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => alive(child) && child.kill('SIGKILL'), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    }
+  }
+  rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  process.stdout.write(`stack: stopped${code === 0 ? '' : ' after a failure'}; removed ${dir}\n`);
+  process.exit(code);
+}
+
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void shutdown(0));
+// Last resort when this script dies of an error: no child outlives it.
+process.on('exit', () => {
+  for (const { child } of children) if (alive(child)) child.kill('SIGKILL');
+  if (!stopping) rmSync(dir, { recursive: true, force: true });
+});
+
+async function waitFor(what, check, timeoutMs = READY_TIMEOUT_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (stopping) return new Promise(() => {});
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch {
+      // Not yet.
+    }
+    if (Date.now() > deadline) {
+      process.stderr.write(`stack: timed out after ${timeoutMs / 1000} s waiting for ${what}\n`);
+      for (const { name, log } of children) process.stderr.write(`--- ${name} (${log}):\n${tail(log, 15)}\n`);
+      await shutdown(1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+async function ok(url) {
+  const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+  return res.ok;
+}
+
+// The exporter, in demo mode.
+let exporterOut = '';
+start('exporter', process.execPath, [MAIN_JS, '--demo', `--web.listen-address=127.0.0.1:${exporterPort}`], (text) => {
+  if (exporterOut.length < 100_000) exporterOut += text;
+});
+const exporterUrl = await waitFor('the exporter to listen', () => /listening on (http:\/\/[\d.:]+)/.exec(exporterOut)?.[1]);
+const exporterAddr = new URL(exporterUrl).host;
+
+// Alertmanager (optional), then Prometheus pointing at both.
+let alertmanagerUrl;
+if (alertmanagerBin) {
+  alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`;
+  start('alertmanager', alertmanagerBin, [
+    `--config.file=${AM_CONFIG}`,
+    `--storage.path=${join(dir, 'alertmanager')}`,
+    `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
+    '--cluster.listen-address=',
+    '--log.level=warn',
+  ]);
+}
+const promConfig = join(dir, 'prometheus.yml');
+writeFileSync(promConfig, prometheusConfig(exporterAddr, alertmanagerUrl ? `127.0.0.1:${alertmanagerPort}` : undefined));
+const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+start('prometheus', prometheusBin, [
+  `--config.file=${promConfig}`,
+  `--storage.tsdb.path=${join(dir, 'prometheus')}`,
+  `--web.listen-address=127.0.0.1:${prometheusPort}`,
+  '--log.level=warn',
+]);
+
+await waitFor(`Prometheus on ${prometheusUrl}`, () => ok(`${prometheusUrl}/-/ready`));
+if (alertmanagerUrl) await waitFor(`Alertmanager on ${alertmanagerUrl}`, () => ok(`${alertmanagerUrl}/-/ready`));
+const groups = await waitFor('Prometheus to load the rule groups', async () => {
+  const res = await fetch(`${prometheusUrl}/api/v1/rules`, { signal: AbortSignal.timeout(2000) });
+  const body = await res.json();
+  const n = body?.data?.groups?.length ?? 0;
+  return n > 0 ? n : undefined;
+});
+
+process.stdout.write(
+  [
+    '',
+    'buildscope stack (demo farm) on loopback:',
+    `  exporter      ${exporterUrl}/metrics`,
+    `  api           ${exporterUrl}/api/v1/sources`,
+    `  prometheus    ${prometheusUrl}/alerts`,
+    `  targets       ${prometheusUrl}/targets`,
+    alertmanagerUrl ? `  alertmanager  ${alertmanagerUrl}/#/alerts` : '  alertmanager  not started (apt-get install prometheus-alertmanager to add it)',
+    `  temp dir      ${dir}`,
+    `  logs          ${children.map((c) => `${c.name}.log`).join(', ')} in the temp dir`,
+    `  processes     ${children.map((c) => `${c.name} ${c.child.pid}`).join(', ')}`,
+    '',
+    `Prometheus loaded ${groups} rule groups from provisioning/prometheus/rules/. Alerts wait out`,
+    "their `for:` before firing: the first ones (Koji's hub database outage every 10 minutes of",
+    'the demo) show within a few minutes. Ctrl-C stops everything.',
+    'stack ready',
+    '',
+  ].join('\n'),
+);
+
+// Each alert as its state changes.
+if (!opts.quiet) {
+  let known = new Map();
+  const describe = (a) => {
+    const labels = Object.entries(a.labels)
+      .filter(([k]) => !['alertname', 'severity', 'instance', 'job'].includes(k))
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
+    return `${a.labels.alertname}{${labels}}${a.labels.severity ? ` [${a.labels.severity}]` : ''}`;
+  };
+  const poll = async () => {
+    if (stopping) return;
+    try {
+      const res = await fetch(`${prometheusUrl}/api/v1/alerts`, { signal: AbortSignal.timeout(5000) });
+      const body = await res.json();
+      const now = new Map();
+      for (const a of body?.data?.alerts ?? []) now.set(describe(a), a.state);
+      const time = new Date().toISOString().slice(11, 19);
+      for (const [key, state] of now) if (known.get(key) !== state) process.stdout.write(`${time} ${state.padEnd(8)} ${key}\n`);
+      for (const key of known.keys()) if (!now.has(key)) process.stdout.write(`${time} ${'resolved'.padEnd(8)} ${key}\n`);
+      known = now;
+    } catch {
+      // Prometheus is busy or stopping; the next poll tries again.
+    }
+  };
+  setInterval(() => void poll(), 5000).unref();
+}

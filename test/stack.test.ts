@@ -90,7 +90,8 @@ afterEach(async () => {
 });
 
 const prometheus = requireTool('prometheus', 'prometheus');
-const alertmanager = findTool('prometheus-alertmanager') ?? findTool('alertmanager');
+// Optional for the stack; CI installs it (.ci/run), so there a missing one fails instead of going untested.
+const alertmanager = findTool('alertmanager') ?? requireTool('prometheus-alertmanager', 'prometheus-alertmanager');
 
 describe.skipIf(!prometheus)('npm run stack', () => {
   it('brings up the exporter, Prometheus with the rules and Alertmanager, wired together; SIGINT stops all and cleans up', { timeout: 60_000 }, async () => {

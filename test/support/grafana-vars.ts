@@ -1,0 +1,109 @@
+/**
+ * Grafana's variable interpolation, as far as the Prometheus queries of buildscope's dashboards
+ * use it: `$var`, `${var}`, `${var:format}` and the legacy `[[var]]` / `[[var:format]]`, with the
+ * Prometheus datasource's default formatting of multi-value variables. Used by the end-to-end test
+ * that runs every dashboard query on a real Prometheus (test/e2e/dashboards.test.ts).
+ *
+ * A reference to a variable the map does not hold is left as it is (as Grafana does), so a typo
+ * such as `$sources` for `$source` reaches Prometheus and fails there, loudly.
+ */
+
+/** What a variable stands for when a query is run. */
+export interface VariableValue {
+  /** The selected values (one for a single-value variable). */
+  values: string[];
+  /**
+   * The variable is multi-value or has an All option: the Prometheus datasource then
+   * regex-escapes each value and joins several as `(a|b)`, for use in `=~` matchers.
+   */
+  multi?: boolean;
+  /** The All option is selected and the variable has a custom all value: inserted verbatim. */
+  allValue?: string;
+}
+
+/** Grafana's built-in interval and range variables, for a dashboard range and a query interval. */
+export function builtinVariables(o: { rateInterval: string; interval: string; rangeSeconds: number }): Map<string, VariableValue> {
+  const ms = (d: string): number => durationMs(d);
+  const one = (v: string): VariableValue => ({ values: [v] });
+  return new Map([
+    ['__rate_interval', one(o.rateInterval)],
+    ['__rate_interval_ms', one(String(ms(o.rateInterval)))],
+    ['__interval', one(o.interval)],
+    ['__interval_ms', one(String(ms(o.interval)))],
+    ['__range', one(`${o.rangeSeconds}s`)],
+    ['__range_s', one(String(o.rangeSeconds))],
+    ['__range_ms', one(String(o.rangeSeconds * 1000))],
+  ]);
+}
+
+/** Milliseconds in a Prometheus-style duration such as `15s`, `1m`, `1h30m`. */
+export function durationMs(d: string): number {
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
+  const parts = [...d.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== d) throw new Error(`not a duration: ${JSON.stringify(d)}`);
+  return parts.reduce((sum, p) => sum + Number(p[1]) * (units[p[2] ?? ''] ?? 0), 0);
+}
+
+/**
+ * `$name` (longest word: `$sources` names `sources`, never `source`), `[[name]]`, `[[name:fmt]]`,
+ * `${name}`, `${name:fmt}`. Group 1: $name; 2, 3: [[name:fmt]]; 4, 5: ${name:fmt}.
+ */
+const REFERENCE = /\$(\w+)|\[\[(\w+)(?::(\w+))?\]\]|\$\{(\w+)(?::([^}]+))?\}/g;
+
+/** Replace every variable reference in `text` the way Grafana does before a Prometheus query. */
+export function interpolate(text: string, variables: ReadonlyMap<string, VariableValue>): string {
+  return text.replace(REFERENCE, (whole: string, plain?: string, legacy?: string, legacyFormat?: string, braced?: string, bracedFormat?: string) => {
+    const name = plain ?? legacy ?? braced ?? '';
+    const value = variables.get(name);
+    if (!value) return whole;
+    return format(value, legacyFormat ?? bracedFormat);
+  });
+}
+
+function format(v: VariableValue, fmt: string | undefined): string {
+  // A custom all value is the query author's own regex: Grafana inserts it unformatted.
+  if (v.allValue !== undefined && fmt !== 'text') return v.allValue;
+  const values = v.values;
+  switch (fmt) {
+    case undefined:
+      return prometheusDefault(v);
+    case 'regex': {
+      const escaped = values.map(regexEscape);
+      return escaped.length === 1 ? (escaped[0] ?? '') : `(${escaped.join('|')})`;
+    }
+    case 'pipe':
+      return values.join('|');
+    case 'csv':
+    case 'raw':
+    case 'text':
+      return values.join(',');
+    case 'glob':
+      return values.length === 1 ? (values[0] ?? '') : `{${values.join(',')}}`;
+    case 'json':
+      return JSON.stringify(values.length === 1 ? values[0] : values);
+    case 'doublequote':
+      return values.map((x) => `"${x}"`).join(',');
+    case 'singlequote':
+      return values.map((x) => `'${x}'`).join(',');
+    default:
+      throw new Error(`variable format ${fmt} is not supported by this test's interpolation`);
+  }
+}
+
+/** Regex metacharacters escaped (for `${var:regex}`). */
+function regexEscape(s: string): string {
+  return s.replace(/[\\^$*+?.()|[\]{}/]/g, '\\$&');
+}
+
+/**
+ * The Prometheus datasource's own formatting of a variable with no explicit format: a
+ * single-value variable is inserted as a string literal's content (backslashes doubled); a
+ * multi-value or All variable is a regex inside a string literal (metacharacters escaped, then
+ * backslashes doubled), several values as `(a|b)`.
+ */
+function prometheusDefault(v: VariableValue): string {
+  const literal = (s: string): string => s.replace(/\\/g, '\\\\');
+  if (!v.multi) return v.values.map(literal).join(',');
+  const escaped = v.values.map((s) => literal(s.replace(/[\\^$*+?.()|[\]{}']/g, '\\$&')));
+  return escaped.length === 1 ? (escaped[0] ?? '') : `(${escaped.join('|')})`;
+}

@@ -186,9 +186,13 @@ export function markdownPanel(o: { title: string; description: string; content: 
   return new text.PanelBuilder().title(o.title).description(o.description).mode(text.TextMode.Markdown).content(o.content).span(o.w).height(o.h);
 }
 
-/** A row holding panels; `collapsed` rows load their panels only when opened. */
+/**
+ * A row holding panels; `collapsed` rows load their panels only when opened. (The SDK's
+ * `withPanel` collapses the row, so the state is set after the panels; finish.ts moves the panels
+ * of an expanded row to the top level, where Grafana expects them.)
+ */
 export function row(title: string, panels: cog.Builder<Panel>[], collapsed = false): RowBuilder {
-  const r = new RowBuilder(title).collapsed(collapsed);
+  const r = new RowBuilder(title);
   for (const p of panels) r.withPanel(p);
-  return r;
+  return r.collapsed(collapsed);
 }

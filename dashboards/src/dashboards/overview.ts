@@ -21,7 +21,9 @@ export const KIND_DASHBOARDS: { kind: string; title: string }[] = [
 
 const S = 'source=~"$source"';
 /** One series per selected source, value 0: `or`-ed in where a missing group truthfully means none. */
-const ZERO_PER_SOURCE = `0 * max by (source, kind) (buildfarm_source_up{${S}})`;
+function zeroPerSource(by = '(source, kind)'): string {
+  return `0 * max by ${by} (buildfarm_source_up{${S}})`;
+}
 
 function sourcesTable() {
   const by = 'by (source, kind)';
@@ -36,8 +38,8 @@ function sourcesTable() {
     targets: [
       promInstant(`max ${by} (buildfarm_source_up{${S}})`, '', 'A'),
       promInstant(`(time() - max ${by} (buildfarm_source_last_success_timestamp_seconds{${S}})) / max ${by} (buildfarm_source_poll_interval_seconds{${S}})`, '', 'B'),
-      promInstant(`sum ${by} (buildfarm_tasks{${S}, phase="queued"}) or ${ZERO_PER_SOURCE}`, '', 'C'),
-      promInstant(`sum ${by} (buildfarm_tasks{${S}, phase="running"}) or ${ZERO_PER_SOURCE}`, '', 'D'),
+      promInstant(`sum ${by} (buildfarm_tasks{${S}, phase="queued"}) or ${zeroPerSource()}`, '', 'C'),
+      promInstant(`sum ${by} (buildfarm_tasks{${S}, phase="running"}) or ${zeroPerSource()}`, '', 'D'),
       promInstant(`sum ${by} (increase(buildfarm_tasks_finished_total{${S}, phase="failed"}[$__range])) / sum ${by} (increase(buildfarm_tasks_finished_total{${S}}[$__range]))`, '', 'E'),
       promInstant(`sum ${by} (buildfarm_worker_up{${S}})`, '', 'F'),
     ],
@@ -125,7 +127,7 @@ export function buildOverview(): Dashboard {
         w: 8,
         h: 8,
         unit: 'short',
-        targets: [prom(`sum by (source) (buildfarm_tasks{${S}, phase="queued"}) or ${ZERO_PER_SOURCE.replace('(source, kind)', '(source)')}`, '{{source}}')],
+        targets: [prom(`sum by (source) (buildfarm_tasks{${S}, phase="queued"}) or ${zeroPerSource('(source)')}`, '{{source}}')],
       }),
       timeseriesPanel({
         title: 'Running tasks',
@@ -133,7 +135,7 @@ export function buildOverview(): Dashboard {
         w: 8,
         h: 8,
         unit: 'short',
-        targets: [prom(`sum by (source) (buildfarm_tasks{${S}, phase="running"}) or ${ZERO_PER_SOURCE.replace('(source, kind)', '(source)')}`, '{{source}}')],
+        targets: [prom(`sum by (source) (buildfarm_tasks{${S}, phase="running"}) or ${zeroPerSource('(source)')}`, '{{source}}')],
       }),
       timeseriesPanel({
         title: 'Failure rate',

@@ -3,6 +3,10 @@
  * dashboards/generated/<uid>.json (`npm run dashboards`).
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { buildApb, UID as APB_UID } from './apb.js';
+import { buildExporterHealth, UID as EXPORTER_UID } from './exporter-health.js';
+import { buildGirar, UID as GIRAR_UID } from './girar.js';
+import { buildOverview, UID as OVERVIEW_UID } from './overview.js';
 
 export interface DashboardEntry {
   /** File name under dashboards/generated/, without `.json` (the dashboard uid). */
@@ -10,4 +14,9 @@ export interface DashboardEntry {
   build(): Dashboard;
 }
 
-export const DASHBOARDS: DashboardEntry[] = [];
+export const DASHBOARDS: DashboardEntry[] = [
+  { uid: OVERVIEW_UID, build: buildOverview },
+  { uid: EXPORTER_UID, build: buildExporterHealth },
+  { uid: GIRAR_UID, build: buildGirar },
+  { uid: APB_UID, build: buildApb },
+];

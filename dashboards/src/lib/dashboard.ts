@@ -2,7 +2,7 @@
  * What every buildscope dashboard shares: the datasource variables (defaulting to the provisioned
  * uids), a `source` variable, links to the other buildscope dashboards, time range and refresh.
  */
-import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, DatasourceVariableBuilder, QueryVariableBuilder, VariableHide, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
+import { DashboardBuilder, DashboardCursorSync, DashboardLinkBuilder, DashboardLinkType, DatasourceVariableBuilder, QueryVariableBuilder, TextBoxVariableBuilder, VariableHide, VariableRefresh, VariableSort } from '@grafana/grafana-foundation-sdk/dashboard';
 import { DataqueryBuilder, PromQueryFormat } from '@grafana/grafana-foundation-sdk/prometheus';
 import { BUILDSCOPE_PLUGIN_ID, BUILDSCOPE_UID, BUILDSCOPE_VAR, PROMETHEUS_UID, PROMETHEUS_VAR, prometheusRef } from '../datasources.js';
 
@@ -20,6 +20,8 @@ export interface DashboardOptions {
   plugin?: boolean;
   /** Default time range start (default now-6h). */
   from?: string;
+  /** Extra link buttons in the top bar (e.g. the per-kind dashboards), keeping the time range. */
+  links?: { title: string; url: string; tooltip?: string }[];
 }
 
 /** A dashboard with the shared variables, links and settings; add panels and rows to it. */
@@ -40,6 +42,9 @@ export function newDashboard(o: DashboardOptions): DashboardBuilder {
         .type('prometheus')
         .current({ selected: true, text: 'Prometheus (buildscope)', value: PROMETHEUS_UID }),
     );
+  for (const l of o.links ?? []) {
+    b.link(new DashboardLinkBuilder(l.title).type(DashboardLinkType.Link).url(l.url).tooltip(l.tooltip ?? '').icon('dashboard').keepTime(true));
+  }
   if (o.plugin) {
     b.withVariable(
       new DatasourceVariableBuilder(BUILDSCOPE_VAR)
@@ -75,4 +80,45 @@ export function prom(expr: string, legend = '__auto', refId = 'A'): DataqueryBui
 /** An instant Prometheus target (tables, stats, bar gauges). */
 export function promInstant(expr: string, legend = '__auto', refId = 'A'): DataqueryBuilder {
   return prom(expr, legend, refId).instant().format(PromQueryFormat.Table);
+}
+
+export interface PromVariableOptions {
+  label: string;
+  description: string;
+  /** A `label_values(...)` (or other) Prometheus variable query. */
+  query: string;
+  /** Offer several values and All (`.*`); default true. */
+  multi?: boolean;
+}
+
+/** A variable listing values from the dashboard's Prometheus (refreshed with the time range). */
+export function promVariable(name: string, o: PromVariableOptions): QueryVariableBuilder {
+  const multi = o.multi ?? true;
+  const v = new QueryVariableBuilder(name)
+    .label(o.label)
+    .description(o.description)
+    .datasource(prometheusRef)
+    .query({ qryType: 1, query: o.query, refId: 'PrometheusVariableQueryEditor-VariableQuery' })
+    .definition(o.query)
+    .refresh(VariableRefresh.OnTimeRangeChanged)
+    .sort(VariableSort.AlphabeticalAsc)
+    .multi(multi)
+    .includeAll(multi)
+    .hide(VariableHide.DontHide);
+  if (multi) v.allValue('.*').current({ selected: true, text: ['All'], value: ['$__all'] });
+  return v;
+}
+
+/** A free-text variable (search terms, a task id); empty by default. */
+export function textVariable(name: string, label: string, description: string): TextBoxVariableBuilder {
+  return new TextBoxVariableBuilder(name).label(label).description(description).defaultValue('').current({ selected: false, text: '', value: '' });
+}
+
+/**
+ * Scopes an exporter self-metric (no `source` label: `buildfarm_exporter_*`, `process_*`,
+ * `nodejs_*`) to the exporters that serve the selected sources, so several exporters behind one
+ * Prometheus are told apart and every query still follows `$source`.
+ */
+export function ofSelectedExporters(expr: string): string {
+  return `(${expr}) and on (instance, job) buildfarm_source_up{source=~"$source"}`;
 }

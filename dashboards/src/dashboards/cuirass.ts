@@ -87,7 +87,7 @@ export function cuirassDashboard(): Dashboard {
         .withTarget(promInstant(`sum(buildfarm_cuirass_pending_builds{${S}, state="started"})`, 'running'))
         .unit('none')
         .colorMode(common.BigValueColorMode.Value)
-        .thresholds(steps({ value: null, color: 'red' }, { value: 1, color: 'blue' })),
+        .thresholds(steps({ value: null, color: 'blue' })),
     )
     .withPanel(
       stat(

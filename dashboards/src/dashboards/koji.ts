@@ -44,6 +44,7 @@ function stat(title: string, description: string, expr: string, legend: string):
 
 function upStat(title: string, description: string, expr: string): StatPanel {
   return stat(title, description, expr, title)
+    .unit('none')
     .mappings([{ type: MappingType.ValueToText, options: { '0': { text: 'DOWN', color: 'red', index: 0 }, '1': { text: 'UP', color: 'green', index: 1 } } }])
     .thresholds(steps({ value: null, color: 'red' }, { value: 1, color: 'green' }))
     .noValue('unknown');

@@ -17,7 +17,7 @@ import { config } from '@grafana/runtime';
 import { catchError, from, map, merge, Observable, of } from 'rxjs';
 import { createAnnotationSupport } from './annotations.js';
 import { ExporterApi, type Params } from './api.js';
-import { taskDetailFrames, summaryFrame, tasksFrame } from './frames.js';
+import { noTaskPickedFrame, taskDetailFrames, summaryFrame, tasksFrame } from './frames.js';
 import { appendEvent, jobsFrame, newEventsFrame, workersFrame, type ExporterJob, type ExporterWorker } from './frames-ops.js';
 import { checkExporter, type HealthResult } from './health.js';
 import { migrateQuery, migrateVariableQuery } from './migrations.js';
@@ -115,7 +115,9 @@ export class DataSource extends DataSourceApi<BuildscopeQuery, BuildscopeOptions
       case 'task': {
         const source = interpolateText(target.source, scopedVars);
         const id = interpolateText(target.id, scopedVars);
-        if (!source || !id) throw new Error('Task detail needs a source and a task id (either may be a $variable).');
+        // A dashboard whose task variable is still empty is not an error: an empty frame that
+        // says what to pick, as Grafana shows "No data" until a variable is set.
+        if (!source || !id) return [noTaskPickedFrame(target.refId)];
         const task = await this.api.get<ExporterTask>(`/api/v1/tasks/${encodeURIComponent(source)}/${encodeURIComponent(id)}`, undefined, options);
         return taskDetailFrames(task, target.refId, Date.now());
       }

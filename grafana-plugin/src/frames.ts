@@ -144,6 +144,13 @@ function approvalsOf(sub: Subtask): Array<{ by: string; verdict: string; at: num
  * status, colored by its phase), `approvals` (a row per approval) and `task` (the task's row as in
  * the tasks table).
  */
+/** What a task-detail query answers before its source and id are set (e.g. an empty `$task`). */
+export function noTaskPickedFrame(refId: string): DataFrame {
+  const frame = createDataFrame({ refId, name: 'subtasks', fields: [] });
+  frame.meta = { notices: [{ severity: 'info', text: 'Pick a task: the query needs a source and a task id (either may be a $variable).' }] };
+  return frame;
+}
+
 export function taskDetailFrames(task: ExporterTask, refId: string, now: number): DataFrame[] {
   const subs = task.subtasks ?? [];
   const arches = taskArches(task);

@@ -164,8 +164,13 @@ describe('task detail', () => {
     const missing = await run({ refId: 'M', queryType: 'task', source: 'demo-apb', id: 'no-such-task' });
     expect(missing.state).toBe(LoadingState.Error);
     expect(missing.error?.message).toMatch(/not found \(HTTP 404\).*no-such-task/);
+    // An empty id (a dashboard's task variable not set yet) is no error: an empty frame saying what to pick.
     const empty = await run({ refId: 'E', queryType: 'task', source: 'demo-apb', id: '' });
-    expect(empty.error?.message).toMatch(/needs a source and a task id/);
+    expect(empty.error).toBeUndefined();
+    expect(empty.state).toBe(LoadingState.Done);
+    expect(empty.data).toHaveLength(1);
+    expect(empty.data[0].length).toBe(0);
+    expect(empty.data[0].meta?.notices?.[0]?.text).toMatch(/Pick a task: .*needs a source and a task id/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { builtinVariables, durationMs, interpolate, type VariableValue } from './grafana-vars.js';
+import { builtinVariables, durationMs, interpolate, variableReferences, type VariableValue } from './grafana-vars.js';
 
 const vars = new Map<string, VariableValue>([
   ['source', { values: ['demo-girar', 'demo-apb'], multi: true, allValue: '.*' }],
@@ -50,6 +50,13 @@ describe('interpolate (Grafana variables in Prometheus queries)', () => {
 
   it('rejects a format it does not know rather than guessing', () => {
     expect(() => interpolate('${arch:lucene}', vars)).toThrow(/format lucene/);
+  });
+});
+
+describe('variableReferences', () => {
+  it('names the variables a text refers to, not label_replace groups', () => {
+    expect(variableReferences('label_replace(up{a=~"$a", b="${b:pipe}"}, "x", "$1", "y", "[[c]]-(.*)$")')).toEqual(['a', 'b', 'c']);
+    expect(variableReferences('up{a=~"^x$"}')).toEqual([]);
   });
 });
 

@@ -60,6 +60,19 @@ export function interpolate(text: string, variables: ReadonlyMap<string, Variabl
   });
 }
 
+/**
+ * Variable references still in `text` (after interpolation: variables nobody defined). `$1`-style
+ * references (label_replace replacements) are not variables and are left out.
+ */
+export function variableReferences(text: string): string[] {
+  const names: string[] = [];
+  for (const m of text.matchAll(REFERENCE)) {
+    const name = m[1] ?? m[2] ?? m[4] ?? '';
+    if (!/^\d+$/.test(name) && !names.includes(name)) names.push(name);
+  }
+  return names;
+}
+
 function format(v: VariableValue, fmt: string | undefined): string {
   // A custom all value is the query author's own regex: Grafana inserts it unformatted.
   if (v.allValue !== undefined && fmt !== 'text') return v.allValue;

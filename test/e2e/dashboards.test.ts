@@ -1,0 +1,267 @@
+/**
+ * End to end: every Prometheus query of every generated dashboard (dashboards/generated/*.json)
+ * on a real Prometheus scraping the real exporter's demo farm. Each panel target (rows' panels
+ * included, hidden targets left out) and each Prometheus query variable, with Grafana's variables
+ * substituted as a fresh dashboard load would (test/support/grafana-dashboards.ts,
+ * test/support/grafana-vars.ts): it must run without error, and return data once the demo has run
+ * a short while.
+ *
+ * Prometheus also loads the shipped rule files (provisioning/prometheus/rules/*.yml) so panels on
+ * recorded series have data; their groups' evaluation interval is set to 1s here (as in
+ * alerts.test.ts) so the recorded series appear within seconds rather than a minute.
+ *
+ * The dashboards are read when the test runs, not imported: whatever `npm run dashboards` last
+ * wrote is what is checked, and the seven shipped dashboards must all be there.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { waitUntil } from '../../exporter/src/util/wait-until.js';
+import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
+import { panelQueries, resolveVariables, type DashboardJson, type PanelQuery, type ResolvedVariable, type VariableQuery } from '../support/grafana-dashboards.js';
+import { builtinVariables, interpolate, variableReferences, type VariableValue } from '../support/grafana-vars.js';
+import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { teardownE2e } from '../support/teardown.js';
+import { requireTool } from '../support/tools.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** BUILDSCOPE_DASHBOARDS_DIR points the test at other dashboard JSON (for trying out a dashboard by hand). */
+const GENERATED = process.env.BUILDSCOPE_DASHBOARDS_DIR ?? join(ROOT, 'dashboards/generated');
+const RULES_DIR = join(ROOT, 'provisioning/prometheus/rules');
+
+/** Every dashboard buildscope ships (issue 9), by uid. */
+const EXPECTED_UIDS = ['buildscope-overview', 'buildscope-exporter', 'buildscope-girar', 'buildscope-apb', 'buildscope-karajo', 'buildscope-cuirass', 'buildscope-koji'];
+/** The demo farm's sources (exporter --demo). */
+const DEMO_SOURCES = ['demo-girar', 'demo-girar-fs', 'demo-apb', 'demo-karajo', 'demo-cuirass', 'demo-koji'];
+
+/**
+ * Built-ins as Grafana would set them for the queries here: the exporter is scraped every 1 s, so
+ * a 1m rate window holds ~60 samples (Grafana's own $__rate_interval would be at least 4 scrapes).
+ */
+const BUILTINS = builtinVariables({ rateInterval: '1m', interval: '15s', rangeSeconds: 300 });
+/** Range queries cover the last two minutes (most of the demo run), one point per 5 s. */
+const RANGE_SECONDS = 120;
+const STEP = '5s';
+/** How long the demo may run before every query must have returned data. */
+const DATA_DEADLINE_MS = 120_000;
+
+interface Loaded {
+  file: string;
+  json: DashboardJson;
+}
+
+function loadDashboards(): Loaded[] {
+  let files: string[];
+  try {
+    files = readdirSync(GENERATED).filter((f) => f.endsWith('.json')).sort();
+  } catch {
+    return [];
+  }
+  return files.map((file) => ({ file, json: JSON.parse(readFileSync(join(GENERATED, file), 'utf8')) as DashboardJson }));
+}
+
+const dashboards = loadDashboards();
+const prometheusBin = requireTool('prometheus', 'prometheus');
+
+// --- Prometheus HTTP API -------------------------------------------------------------------------
+
+interface ApiResponse {
+  status: 'success' | 'error';
+  errorType?: string;
+  error?: string;
+  data?: unknown;
+}
+interface QueryData {
+  resultType: 'vector' | 'matrix' | 'scalar' | 'string';
+  result: unknown;
+}
+
+/** POST for queries (as Grafana sends them); GET for the label endpoints, which only answer GET. */
+async function api(prom: PrometheusServer, path: string, params: Record<string, string | string[]>, method: 'GET' | 'POST' = 'POST'): Promise<ApiResponse> {
+  const form = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) for (const one of Array.isArray(v) ? v : [v]) form.append(k, one);
+  const target = method === 'GET' ? `${prom.url}${path}?${form.toString()}` : `${prom.url}${path}`;
+  const res = await fetch(target, { method, ...(method === 'POST' ? { body: form } : {}), signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  let json: ApiResponse;
+  try {
+    json = JSON.parse(text) as ApiResponse;
+  } catch {
+    throw new Error(`${method} ${path}: HTTP ${res.status}: ${text.slice(0, 200)}`);
+  }
+  if (json.status !== 'success' && json.status !== 'error') throw new Error(`${method} ${path}: HTTP ${res.status}, unexpected body`);
+  return json;
+}
+
+function window(): { start: string; end: string } {
+  const end = Date.now() / 1000;
+  return { start: String(end - RANGE_SECONDS), end: String(end) };
+}
+
+/** The values a Prometheus variable query finds, through the API calls Grafana makes for it. */
+async function lookup(prom: PrometheusServer, q: VariableQuery): Promise<string[]> {
+  const range = { start: String(Date.now() / 1000 - 300), end: String(Date.now() / 1000) };
+  const strings = (r: ApiResponse, what: string): string[] => {
+    if (r.status !== 'success') throw new Error(`${what}: ${r.errorType ?? ''} ${r.error ?? ''}`.trim());
+    return Array.isArray(r.data) ? r.data.map(String) : [];
+  };
+  switch (q.fn) {
+    case 'label_values':
+      return strings(await api(prom, `/api/v1/label/${encodeURIComponent(q.label)}/values`, { ...range, ...(q.match ? { 'match[]': q.match } : {}) }, 'GET'), `label values of ${q.label}`);
+    case 'label_names':
+      return strings(await api(prom, '/api/v1/labels', { ...range, ...(q.match ? { 'match[]': q.match } : {}) }, 'GET'), 'label names');
+    case 'metrics': {
+      const re = new RegExp(q.regex);
+      return strings(await api(prom, '/api/v1/label/__name__/values', range, 'GET'), 'metric names').filter((n) => re.test(n));
+    }
+    case 'query_result': {
+      const r = await api(prom, '/api/v1/query', { query: q.expr });
+      if (r.status !== 'success') throw new Error(`query_result: ${r.errorType ?? ''} ${r.error ?? ''}`.trim());
+      const data = r.data as QueryData;
+      return Array.isArray(data.result) ? data.result.map((s: { metric: Record<string, string>; value: [number, string] }) => `${JSON.stringify(s.metric)} ${s.value[1]}`) : [String(data.result)];
+    }
+  }
+}
+
+// --- One round: every variable resolved, every query run ------------------------------------------
+
+interface Outcome {
+  q: PanelQuery;
+  /** The query as sent, variables substituted. */
+  sent: string;
+  /** Error status from Prometheus, or why the query could not be sent. */
+  error?: string;
+  /** A parse error (Prometheus `bad_data`): permanent, not worth retrying. */
+  parseError?: boolean;
+  hasData: boolean;
+}
+interface VariableOutcome extends ResolvedVariable {
+  dashboard: string;
+}
+interface Round {
+  outcomes: Outcome[];
+  variables: VariableOutcome[];
+}
+
+const describeQuery = (q: PanelQuery, sent: string): string => `${q.dashboard} / ${q.panel} / ${q.refId} (${q.kind}): ${sent}`;
+
+function nonEmpty(data: QueryData): boolean {
+  if (data.resultType === 'scalar' || data.resultType === 'string') return true;
+  return Array.isArray(data.result) && data.result.length > 0;
+}
+
+async function runQuery(prom: PrometheusServer, q: PanelQuery, values: ReadonlyMap<string, VariableValue>, problems: ReadonlyMap<string, string>): Promise<Outcome> {
+  if (!q.expr.trim()) return { q, sent: '', error: 'the target has no expression', parseError: true, hasData: false };
+  const sent = interpolate(q.expr, values);
+  const left = variableReferences(sent);
+  if (left.length > 0) {
+    const why = left.map((n) => (problems.has(n) ? `$${n} has no value (${problems.get(n)})` : `$${n} is not a variable of this dashboard`));
+    return { q, sent, error: why.join('; '), parseError: left.some((n) => !problems.has(n)), hasData: false };
+  }
+  const r = q.kind === 'instant' ? await api(prom, '/api/v1/query', { query: sent }) : await api(prom, '/api/v1/query_range', { query: sent, ...window(), step: STEP });
+  if (r.status !== 'success') return { q, sent, error: `${r.errorType ?? 'error'}: ${r.error ?? ''}`, parseError: r.errorType === 'bad_data', hasData: false };
+  return { q, sent, hasData: nonEmpty(r.data as QueryData) };
+}
+
+async function runRound(prom: PrometheusServer): Promise<Round> {
+  const perDashboard = await Promise.all(
+    dashboards.map(async ({ file, json }) => {
+      const name = json.uid ?? file;
+      const { values, resolved } = await resolveVariables(json.templating?.list ?? [], BUILTINS, (q) => lookup(prom, q));
+      const problems = new Map(resolved.filter((r) => r.problem !== undefined).map((r) => [r.name, r.problem ?? '']));
+      const outcomes = await Promise.all(panelQueries(json).map((q) => runQuery(prom, q, values, problems)));
+      return { outcomes, variables: resolved.map((r) => ({ ...r, dashboard: name })) };
+    }),
+  );
+  return { outcomes: perDashboard.flatMap((d) => d.outcomes), variables: perDashboard.flatMap((d) => d.variables) };
+}
+
+/** Prometheus query variables that found nothing (or failed). */
+function variableFailures(round: Round): string[] {
+  return round.variables.filter((v) => v.problem !== undefined).map((v) => `${v.dashboard} / variable $${v.name}${v.query ? `: ${v.query}` : ''} — ${v.problem ?? ''}`);
+}
+
+// --- The tests ------------------------------------------------------------------------------------
+
+describe('generated dashboards', () => {
+  it('are all there: the seven buildscope dashboards', () => {
+    if (dashboards.length === 0) throw new Error(`no dashboards generated: ${GENERATED} holds no JSON (run npm run dashboards)`);
+    const uids = dashboards.map((d) => d.json.uid);
+    expect(EXPECTED_UIDS.filter((u) => !uids.includes(u)), 'expected dashboards missing from dashboards/generated').toEqual([]);
+  });
+});
+
+const allQueries = dashboards.flatMap((d) => panelQueries(d.json));
+
+describe.skipIf(!prometheusBin || dashboards.length === 0)('every dashboard Prometheus query on a real Prometheus scraping the demo farm', () => {
+  let exporter: ExporterProcess | undefined;
+  let prom: PrometheusServer | undefined;
+  let dir: string | undefined;
+  let startedAt = 0;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'buildscope-dashboards-e2e-'));
+    const ruleFiles: string[] = [];
+    for (const f of readdirSync(RULES_DIR).filter((n) => n.endsWith('.yml') || n.endsWith('.yaml'))) {
+      const shipped = parse(await readFile(join(RULES_DIR, f), 'utf8')) as { groups?: { name: string; interval?: string }[] };
+      const fast = { groups: (shipped.groups ?? []).map((g) => ({ ...g, interval: '1s' })) };
+      const copy = join(dir, f);
+      await writeFile(copy, stringify(fast));
+      ruleFiles.push(copy);
+    }
+    exporter = await startExporter(['--demo', '--log.level=warn']);
+    const url = exporter.url;
+    startedAt = Date.now();
+    prom = await startPrometheus(prometheusBin ?? 'prometheus', { targets: [new URL(url).host], scrapeInterval: '1s', ruleFiles });
+    await waitUntil(async () => (await fetch(`${url}/-/ready`)).ok, 30_000, { what: 'the demo exporter to be ready', intervalMs: 100 });
+    // Every demo source scraped once, so the variables (label_values of buildfarm_source_up) resolve.
+    const p = prom;
+    await waitUntil(async () => (await p.query('buildfarm_source_up')).length >= DEMO_SOURCES.length, 20_000, { what: 'Prometheus to scrape every demo source', intervalMs: 200 });
+  }, 90_000);
+
+  afterAll(async () => {
+    await teardownE2e({ prom, exporter, dir });
+  });
+
+  it('the dashboards hold Prometheus queries', () => {
+    expect(allQueries.length, 'no Prometheus panel queries in dashboards/generated').toBeGreaterThan(0);
+  });
+
+  it('every query and every variable query runs without error', async () => {
+    if (!prom) throw new Error('Prometheus not started');
+    const round = await runRound(prom);
+    const errors = round.outcomes.filter((o) => o.parseError).map((o) => `${describeQuery(o.q, o.sent)}\n    — ${o.error ?? ''}`);
+    const varErrors = round.variables.filter((v) => v.problem !== undefined && v.problem !== 'its query returned no values').map((v) => `${v.dashboard} / variable $${v.name}${v.query ? `: ${v.query}` : ''} — ${v.problem ?? ''}`);
+    expect([...varErrors, ...errors], `${errors.length + varErrors.length} dashboard queries fail to parse or run`).toEqual([]);
+  }, 30_000);
+
+  it('every query and every variable query returns data once the demo has run a while', async () => {
+    const p = prom;
+    if (!p) throw new Error('Prometheus not started');
+    let last: Round | undefined;
+    // Parse errors never heal (the previous test names them): no use waiting on them.
+    const done = (r: Round): boolean => variableFailures(r).length === 0 && r.outcomes.every((o) => o.parseError || (o.hasData && !o.error));
+    const deadline = Math.max(0, startedAt + DATA_DEADLINE_MS - Date.now());
+    try {
+      await waitUntil(
+        async () => {
+          last = await runRound(p);
+          return done(last);
+        },
+        deadline,
+        { what: 'every dashboard query to return data', intervalMs: 2000 },
+      );
+    } catch {
+      // Reported below, from the last round.
+    }
+    if (!last) throw new Error('no round of queries completed');
+    const varFailures = variableFailures(last);
+    const noData = last.outcomes.filter((o) => !o.hasData || o.error).map((o) => `${describeQuery(o.q, o.sent)}${o.error ? `\n    — ${o.error}` : ' — no data'}`);
+    const seconds = Math.round((Date.now() - startedAt) / 1000);
+    expect([...varFailures, ...noData], `${varFailures.length} variable queries and ${noData.length} panel queries still without data ${seconds} s after the demo exporter started`).toEqual([]);
+  }, DATA_DEADLINE_MS + 30_000);
+});

@@ -3,7 +3,7 @@
 // alerting and recording rules, and Alertmanager when installed, all on loopback, so the demo
 // farm's trouble shows up as alerts. Ctrl-C stops everything and removes the temp dir.
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -33,6 +33,11 @@ flags:
   --alertmanager-port=N  Alertmanager port (default 9093)
       A default port that is taken (e.g. by the Debian packages' system services) is replaced by a
       free one, and the output says so; a port given explicitly must be free. 0 = any free port.
+  --shipped-timing       use the rule files and the 15 s scrape interval exactly as shipped; by
+                         default the stack scrapes and evaluates every 5 s and cuts every
+                         \`for:\` to at most 15 s, so the demo farm's short trouble (a 30 s Koji
+                         database outage, an APB server away for a minute) fires instead of
+                         staying pending (expressions, thresholds and labels stay as shipped)
   --no-alertmanager      do not start Alertmanager even when it is installed
   --no-build             do not rebuild the exporter when its sources are newer than exporter/dist
   --quiet                print the URLs only, not the alerts as they change
@@ -49,7 +54,7 @@ function fail(message) {
 }
 
 function parseArgs(argv) {
-  const opts = { ports: {}, alertmanager: true, build: true, quiet: false };
+  const opts = { ports: {}, alertmanager: true, build: true, quiet: false, demoTiming: true };
   const portFlags = { '--exporter-port': 'exporter', '--prometheus-port': 'prometheus', '--alertmanager-port': 'alertmanager' };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -59,6 +64,7 @@ function parseArgs(argv) {
     } else if (arg === '--no-alertmanager') opts.alertmanager = false;
     else if (arg === '--no-build') opts.build = false;
     else if (arg === '--quiet') opts.quiet = true;
+    else if (arg === '--shipped-timing') opts.demoTiming = false;
     else {
       const eq = arg.indexOf('=');
       const name = eq >= 0 ? arg.slice(0, eq) : arg;
@@ -155,11 +161,59 @@ function buildIfNeeded(build) {
   if (!existsSync(MAIN_JS)) fail('the build did not produce exporter/dist/main.js');
 }
 
-/** provisioning/prometheus/prometheus.yml with this stack's addresses and absolute rule paths. */
-function prometheusConfig(exporterAddr, alertmanagerAddr) {
+/** Demo timing: scrape and evaluate every DEMO_INTERVAL, no `for:` longer than DEMO_MAX_FOR. */
+const DEMO_INTERVAL = '5s';
+const DEMO_MAX_FOR_SECONDS = 15;
+
+/** Seconds in a Prometheus duration such as `90s`, `5m`, `1h30m`. */
+function durationSeconds(text) {
+  const units = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
+  let total = 0;
+  let rest = String(text);
+  for (const m of rest.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) {
+    total += Number(m[1]) * units[m[2]];
+    rest = rest.replace(m[0], '');
+  }
+  if (rest !== '') throw new Error(`not a Prometheus duration: ${text}`);
+  return total;
+}
+
+/**
+ * Copies of the provisioned rule files in `into`, each group evaluated every DEMO_INTERVAL and each
+ * `for:` cut to at most DEMO_MAX_FOR_SECONDS: the demo farm's trouble is short (a 30 s Koji database
+ * outage, an APB server away for a minute or two), the shipped `for:` durations are meant for real
+ * farms and would keep every alert pending. Expressions, thresholds and labels stay as shipped.
+ */
+function demoRuleFiles(into) {
+  const rulesDir = join(ROOT, 'provisioning/prometheus/rules');
+  mkdirSync(into, { recursive: true });
+  for (const name of readdirSync(rulesDir).filter((n) => n.endsWith('.yml'))) {
+    const doc = parse(readFileSync(join(rulesDir, name), 'utf8')) ?? {};
+    for (const group of doc.groups ?? []) {
+      group.interval = DEMO_INTERVAL;
+      for (const rule of group.rules ?? []) {
+        if (rule.for !== undefined && durationSeconds(rule.for) > DEMO_MAX_FOR_SECONDS) rule.for = `${DEMO_MAX_FOR_SECONDS}s`;
+      }
+    }
+    writeFileSync(join(into, name), stringify(doc, { lineWidth: 0 }));
+  }
+}
+
+/** provisioning/prometheus/prometheus.yml with this stack's addresses and rule files. */
+function prometheusConfig(exporterAddr, alertmanagerAddr, demoTiming) {
   const config = parse(readFileSync(PROM_CONFIG, 'utf8'));
-  config.global = { ...config.global, evaluation_interval: '15s' };
-  config.rule_files = (config.rule_files ?? []).map((f) => (f.startsWith('/') ? f : join(ROOT, 'provisioning/prometheus', f)));
+  if (demoTiming) {
+    config.global = { ...config.global, scrape_interval: DEMO_INTERVAL, evaluation_interval: DEMO_INTERVAL };
+    for (const job of config.scrape_configs ?? []) {
+      job.scrape_interval = DEMO_INTERVAL;
+      job.scrape_timeout = DEMO_INTERVAL;
+    }
+    demoRuleFiles(join(dir, 'rules'));
+    config.rule_files = [join(dir, 'rules/*.yml')];
+  } else {
+    config.global = { ...config.global, evaluation_interval: '15s' };
+    config.rule_files = (config.rule_files ?? []).map((f) => (f.startsWith('/') ? f : join(ROOT, 'provisioning/prometheus', f)));
+  }
   for (const job of config.scrape_configs ?? []) {
     if (job.job_name === 'buildscope') job.static_configs = [{ targets: [exporterAddr] }];
   }
@@ -301,7 +355,7 @@ if (alertmanagerBin) {
   ]);
 }
 const promConfig = join(dir, 'prometheus.yml');
-writeFileSync(promConfig, prometheusConfig(exporterAddr, alertmanagerUrl ? `127.0.0.1:${alertmanagerPort}` : undefined));
+writeFileSync(promConfig, prometheusConfig(exporterAddr, alertmanagerUrl ? `127.0.0.1:${alertmanagerPort}` : undefined, opts.demoTiming));
 const prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
 start('prometheus', prometheusBin, [
   `--config.file=${promConfig}`,
@@ -332,9 +386,12 @@ process.stdout.write(
     `  logs          ${children.map((c) => `${c.name}.log`).join(', ')} in the temp dir`,
     `  processes     ${children.map((c) => `${c.name} ${c.child.pid}`).join(', ')}`,
     '',
-    `Prometheus loaded ${groups} rule groups from provisioning/prometheus/rules/. Alerts wait out`,
-    "their `for:` before firing: the first ones (Koji's hub database outage every 10 minutes of",
-    'the demo) show within a few minutes. Ctrl-C stops everything.',
+    `Prometheus loaded ${groups} rule groups from provisioning/prometheus/rules/${
+      opts.demoTiming
+        ? `, with demo timing: every rule group evaluated every ${DEMO_INTERVAL}, no \`for:\` longer than ${DEMO_MAX_FOR_SECONDS}s\n(--shipped-timing: as shipped). The demo farm's first alerts fire within a few minutes.`
+        : ` as shipped: groups evaluated every minute, \`for:\` of\n2 minutes to an hour, so the demo farm's short trouble mostly stays pending.`
+    }`,
+    'Ctrl-C stops everything.',
     'stack ready',
     '',
   ].join('\n'),

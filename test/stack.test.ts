@@ -66,15 +66,17 @@ async function getJson<T>(url: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Rule groups in provisioning/prometheus/rules/*.yml. */
-function ruleGroupCount(): number {
+type RulesResponse = { data: { groups: { name: string; file: string; interval: number; rules: { name: string; type: string; duration?: number }[] }[] } };
+
+/** Names of the rule groups in provisioning/prometheus/rules/*.yml, sorted. */
+function ruleGroupNames(): string[] {
   const dir = join(ROOT, 'provisioning/prometheus/rules');
-  let n = 0;
+  const names: string[] = [];
   for (const f of readdirSync(dir).filter((name) => name.endsWith('.yml'))) {
-    const doc = parse(readFileSync(join(dir, f), 'utf8')) as { groups?: unknown[] } | null;
-    n += doc?.groups?.length ?? 0;
+    const doc = parse(readFileSync(join(dir, f), 'utf8')) as { groups?: { name: string }[] } | null;
+    names.push(...(doc?.groups ?? []).map((g) => g.name));
   }
-  return n;
+  return names.sort();
 }
 
 afterEach(async () => {
@@ -118,10 +120,15 @@ describe.skipIf(!prometheus)('npm run stack', () => {
       30_000,
       { intervalMs: 250, what: 'Prometheus to report the exporter target up' },
     );
-    // Every rule group of the provisioned rule files is loaded.
-    const rules = await getJson<{ data: { groups: { name: string; file: string }[] } }>(`${ready.prometheus}/api/v1/rules`);
-    expect(rules.data.groups.length).toBe(ruleGroupCount());
-    for (const g of rules.data.groups) expect(g.file).toContain(join(ROOT, 'provisioning/prometheus/rules/'));
+    // Every rule group of the provisioned rule files is loaded, with demo timing (the default):
+    // copies in the temp dir, evaluated every 5 s, no `for:` over 15 s.
+    const rules = await getJson<RulesResponse>(`${ready.prometheus}/api/v1/rules`);
+    expect(rules.data.groups.map((g) => g.name).sort()).toEqual(ruleGroupNames());
+    for (const g of rules.data.groups) {
+      expect(g.file.startsWith(`${ready.dir}/rules/`), g.file).toBe(true);
+      expect(g.interval).toBe(5);
+      for (const r of g.rules) if (r.type === 'alerting') expect(r.duration ?? 0, r.name).toBeLessThanOrEqual(15);
+    }
     // The exporter serves metrics in demo mode.
     expect(await (await fetch(`${ready.exporter}/metrics`)).text()).toContain('buildfarm_source_up');
 
@@ -141,10 +148,13 @@ describe.skipIf(!prometheus)('npm run stack', () => {
     expect(stack.output()).toContain(`removed ${ready.dir}`);
   });
 
-  it('stops the rest and exits non-zero with the log tail when a child dies', { timeout: 60_000 }, async () => {
-    const stack = runStack(['--no-build', '--quiet', '--no-alertmanager', '--exporter-port=0', '--prometheus-port=0']);
+  it('with --shipped-timing loads the rule files as shipped; stops the rest and exits non-zero with the log tail when a child dies', { timeout: 60_000 }, async () => {
+    const stack = runStack(['--no-build', '--quiet', '--shipped-timing', '--no-alertmanager', '--exporter-port=0', '--prometheus-port=0']);
     await waitUntil(() => stack.output().includes('stack ready') || stack.child.exitCode !== null, 30_000, { intervalMs: 50, what: 'the stack to say it is ready' });
     const ready = parseReady(stack.output());
+    const rules = await getJson<RulesResponse>(`${ready.prometheus}/api/v1/rules`);
+    expect(rules.data.groups.map((g) => g.name).sort()).toEqual(ruleGroupNames());
+    for (const g of rules.data.groups) expect(g.file.startsWith(join(ROOT, 'provisioning/prometheus/rules/')), g.file).toBe(true);
     const exporterPid = ready.pids.get('exporter');
     const prometheusPid = ready.pids.get('prometheus');
     expect(exporterPid && prometheusPid, stack.output()).toBeTruthy();

@@ -4,6 +4,7 @@
 // farm's trouble shows up as alerts. Ctrl-C stops everything and removes the temp dir.
 import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -25,7 +26,8 @@ Starts on loopback, until Ctrl-C:
     rules in provisioning/prometheus/rules/ and sending alerts to Alertmanager,
   - Alertmanager with provisioning/alertmanager/alertmanager.yml, when installed
     (Debian package prometheus-alertmanager).
-Prints the URLs, then each alert as it starts pending, firing or resolves.
+Prints the URLs, then each alert as it turns pending, fires or resolves, and each notification
+Alertmanager sends (its example receivers' webhooks are pointed at a printer in this script).
 
 flags:
   --exporter-port=N      exporter port (default 10870)
@@ -40,7 +42,7 @@ flags:
                          staying pending (expressions, thresholds and labels stay as shipped)
   --no-alertmanager      do not start Alertmanager even when it is installed
   --no-build             do not rebuild the exporter when its sources are newer than exporter/dist
-  --quiet                print the URLs only, not the alerts as they change
+  --quiet                print the URLs only, not the alerts and notifications as they come
   --help                 this text
 
 Needs prometheus (apt-get install prometheus); Alertmanager is optional
@@ -222,6 +224,49 @@ function prometheusConfig(exporterAddr, alertmanagerAddr, demoTiming) {
   return stringify(config);
 }
 
+/**
+ * provisioning/alertmanager/alertmanager.yml with every webhook pointed at this script's receiver
+ * (`<receiverUrl>/<receiver name>`), so the stack shows what Alertmanager sends to whom.
+ */
+function alertmanagerConfig(receiverUrl) {
+  const config = parse(readFileSync(AM_CONFIG, 'utf8'));
+  for (const receiver of config.receivers ?? []) {
+    for (const hook of receiver.webhook_configs ?? []) hook.url = `${receiverUrl}/${encodeURIComponent(receiver.name)}`;
+  }
+  return stringify(config);
+}
+
+/** Loopback webhook receiver printing each Alertmanager notification; resolves to its base URL. */
+function startReceiver() {
+  const server = createHttpServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      res.end();
+      if (opts.quiet || stopping) return;
+      try {
+        const msg = JSON.parse(body);
+        const time = new Date().toISOString().slice(11, 19);
+        const alerts = (msg.alerts ?? []).map((a) => {
+          const labels = Object.entries(a.labels ?? {})
+            .filter(([k]) => !['alertname', 'severity', 'instance', 'job'].includes(k))
+            .map(([k, v]) => `${k}=${v}`)
+            .join(', ');
+          return `${a.labels?.alertname}{${labels}}${a.status === msg.status ? '' : ` (${a.status})`}`;
+        });
+        process.stdout.write(`${time} notified ${decodeURIComponent((req.url ?? '/').slice(1))}: ${msg.status} ${alerts.join('; ')}\n`);
+      } catch {
+        // Not an Alertmanager notification: ignore.
+      }
+    });
+  });
+  server.unref();
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${server.address().port}`));
+  });
+}
+
 const opts = parseArgs(process.argv.slice(2));
 const prometheusBin = which('prometheus');
 if (!prometheusBin) fail('prometheus is not installed: install it with `apt-get install prometheus` (Debian/Ubuntu; any Prometheus 2.x on PATH will do)');
@@ -344,10 +389,14 @@ const exporterAddr = new URL(exporterUrl).host;
 
 // Alertmanager (optional), then Prometheus pointing at both.
 let alertmanagerUrl;
+let receiverUrl;
 if (alertmanagerBin) {
   alertmanagerUrl = `http://127.0.0.1:${alertmanagerPort}`;
+  receiverUrl = await startReceiver();
+  const amConfig = join(dir, 'alertmanager.yml');
+  writeFileSync(amConfig, alertmanagerConfig(receiverUrl));
   start('alertmanager', alertmanagerBin, [
-    `--config.file=${AM_CONFIG}`,
+    `--config.file=${amConfig}`,
     `--storage.path=${join(dir, 'alertmanager')}`,
     `--web.listen-address=127.0.0.1:${alertmanagerPort}`,
     '--cluster.listen-address=',
@@ -382,6 +431,7 @@ process.stdout.write(
     `  prometheus    ${prometheusUrl}/alerts`,
     `  targets       ${prometheusUrl}/targets`,
     alertmanagerUrl ? `  alertmanager  ${alertmanagerUrl}/#/alerts` : '  alertmanager  not started (apt-get install prometheus-alertmanager to add it)',
+    ...(receiverUrl ? [`  notifications ${receiverUrl} (the example receivers pager, team and team-low; printed below)`] : []),
     `  temp dir      ${dir}`,
     `  logs          ${children.map((c) => `${c.name}.log`).join(', ')} in the temp dir`,
     `  processes     ${children.map((c) => `${c.name} ${c.child.pid}`).join(', ')}`,

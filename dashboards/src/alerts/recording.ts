@@ -24,11 +24,14 @@ export const REC = {
   workerLoadPerCore: 'source_kind_worker:buildfarm_worker_load1_per_core:ratio',
 } as const;
 
-/** girar per-arch results that are a build (not `cached`, `excluded`, `swept`, still running...). */
-const GIRAR_BUILT = 'built|failed';
+/**
+ * girar per-arch results that are a build (not `cached`, `excluded`, `swept`, still running...).
+ * The failure panels of the dashboards use the same sets, so they show what the alerts measure.
+ */
+export const GIRAR_BUILT = 'built|failed';
 /** Cuirass results that are this build's own outcome (a failed dependency is someone else's). */
-const CUIRASS_OWN = 'succeeded|failed|failed-other';
-const CUIRASS_FAILED = 'failed|failed-other';
+export const CUIRASS_OWN = 'succeeded|failed|failed-other';
+export const CUIRASS_FAILED = 'failed|failed-other';
 
 function ratio(by: string, metric: string, failed: string, all: string): string {
   const num = `sum by (${by}) (rate(${metric}{${failed}}[1h]))`;

@@ -8,13 +8,16 @@ import { RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, type Dashboard, ty
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
+import { CUIRASS_FAILED, CUIRASS_OWN } from '../alerts/recording.js';
 import { buildscopeRef } from '../datasources.js';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant } from '../lib/dashboard.js';
 
 const S = 'source=~"$source"';
 const COMPLETED = `buildfarm_cuirass_builds_completed_total{${S}}`;
-const FAILED = `buildfarm_cuirass_builds_completed_total{${S}, result=~"failed|failed-other"}`;
+const FAILED = `buildfarm_cuirass_builds_completed_total{${S}, result=~"${CUIRASS_FAILED}"}`;
+/** Builds that ended by their own outcome: the denominator of the failure ratios (as in the alert). */
+const OWN = `buildfarm_cuirass_builds_completed_total{${S}, result=~"${CUIRASS_OWN}"}`;
 const EVAL_BUCKETS = `buildfarm_cuirass_evaluation_duration_seconds_bucket{${S}}`;
 
 function steps(...list: Threshold[]): ThresholdsConfigBuilder {
@@ -101,7 +104,7 @@ export function cuirassDashboard(): Dashboard {
     )
     .withPanel(
       stat('Build failure ratio', 'Share of the builds that ended in the time range that failed (failed or failed-other; dependency failures are left out since they follow another failure). Red: look at the failed builds table below.')
-        .withTarget(promInstant(`(sum(increase(${FAILED}[$__range])) or vector(0)) / sum(increase(${COMPLETED}[$__range]))`, 'failure ratio'))
+        .withTarget(promInstant(`(sum(increase(${FAILED}[$__range])) or vector(0)) / sum(increase(${OWN}[$__range]))`, 'failure ratio'))
         .unit('percentunit')
         .decimals(1)
         .noValue('no builds ended')
@@ -132,8 +135,8 @@ export function cuirassDashboard(): Dashboard {
     .withPanel(
       new TimeseriesPanel()
         .title('Failure ratio by system')
-        .description('Share of finished builds that failed (failed or failed-other), per system. One system far above the others points at its build machines or at an arch-specific breakage; all systems up together points at a broken commit.')
-        .withTarget(prom(`(sum by (arch) (rate(${FAILED}[$__rate_interval])) or 0 * sum by (arch) (rate(${COMPLETED}[$__rate_interval]))) / sum by (arch) (rate(${COMPLETED}[$__rate_interval]))`, '{{arch}}'))
+        .description('Share of finished builds that failed (failed or failed-other, out of succeeded, failed and failed-other; dependency failures and canceled builds are left out, as in the BuildfarmArchFailureRateHigh alert), per system. One system far above the others points at its build machines or at an arch-specific breakage; all systems up together points at a broken commit.')
+        .withTarget(prom(`(sum by (arch) (rate(${FAILED}[$__rate_interval])) or 0 * sum by (arch) (rate(${OWN}[$__rate_interval]))) / sum by (arch) (rate(${OWN}[$__rate_interval]))`, '{{arch}}'))
         .unit('percentunit')
         .min(0)
         .max(1)

@@ -5,6 +5,7 @@
  * JSON API.
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { GIRAR_BUILT } from '../alerts/recording.js';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant, promVariable, textVariable } from '../lib/dashboard.js';
 import { barGaugePanel, markdownPanel, rising, row, statPanel, tablePanel, timeseriesPanel } from '../lib/panels.js';
@@ -189,7 +190,7 @@ export function buildGirar(): Dashboard {
       }),
       barGaugePanel({
         title: 'Failed share per arch',
-        description: 'Failed share of the arch builds that finished in the time range (failed / built, cached, swept or failed), per arch. Red above 20 %: that arch breaks more than it should.',
+        description: 'Failed share of the arch builds that finished in the time range (failed / built or failed; cached, swept and excluded results are not builds, as in the BuildfarmArchFailureRateHigh alert), per arch. Red above 20 %: that arch breaks more than it should.',
         w: 12,
         h: 8,
         unit: 'percentunit',
@@ -198,7 +199,7 @@ export function buildGirar(): Dashboard {
         thresholds: rising(0.1, 0.2),
         targets: [
           promInstant(
-            `sum by (arch) (increase(buildfarm_girar_arch_results_total{${GS}, status="failed"}[$__range])) / sum by (arch) (increase(buildfarm_girar_arch_results_total{${GS}, status=~"built|cached|swept|failed"}[$__range]))`,
+            `sum by (arch) (increase(buildfarm_girar_arch_results_total{${GS}, status="failed"}[$__range])) / sum by (arch) (increase(buildfarm_girar_arch_results_total{${GS}, status=~"${GIRAR_BUILT}"}[$__range]))`,
             '{{arch}}',
           ),
         ],

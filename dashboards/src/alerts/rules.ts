@@ -13,7 +13,7 @@ import type { AlertDefinition, RuleGroup } from './types.js';
 export const THRESHOLDS = {
   /** Source stale: no successful poll for this many of its poll intervals. */
   staleIntervals: 10,
-  /** Task stuck: oldest task building (girar BUILDING/FAILING, APB building) longer than this (s). */
+  /** Task stuck: oldest task building (girar BUILDING/FAILING, APB and Koji builds building) longer than this (s). */
   buildingSeconds: 12 * 3600,
   /** Task stuck: oldest girar task committing longer than this (s). */
   committingSeconds: 3600,
@@ -100,7 +100,7 @@ const tasks: RuleGroup<AlertDefinition> = {
       description:
         'The oldest {{ $labels.state }} task in {{ $labels.source }}/{{ $labels.repo }} entered that state {{ $value | humanizeDuration }} ago. ' +
         'Find it with GET /api/v1/tasks?source={{ $labels.source }}&repo={{ $labels.repo }}&state={{ $labels.state }}&sort=state_since&order=asc ' +
-        '(or the oldest-tasks table of the {{ $labels.kind }} dashboard) and read its build log on the upstream.',
+        '(or the "Oldest waiting and building tasks" table of the girar dashboard, the "Current builds" table of APB builders) and read its build log on the upstream.',
     },
     {
       alert: 'BuildfarmQueueGrowing',
@@ -121,7 +121,8 @@ const tasks: RuleGroup<AlertDefinition> = {
       summary: 'Tasks of {{ $labels.source }}/{{ $labels.repo }} wait {{ $value | humanizeDuration }} (p95) before building',
       description:
         '95 % of the tasks of {{ $labels.source }}/{{ $labels.repo }} that started building in the last hour had waited up to {{ $value | humanizeDuration }} in the queue. ' +
-        'See the queue wait percentiles on the {{ $labels.kind }} dashboard and the builders (GET /api/v1/workers?source={{ $labels.source }}): too few, down, or busy with long builds.',
+        'See the queue wait percentiles ("Queue wait p50 / p95 by repo" on the girar dashboard, "Queue wait by method (p50 / p95)" on Koji) and the builders ' +
+        '(GET /api/v1/workers?source={{ $labels.source }}, "Queue vs capacity" on APB builders): too few, down, or busy with long builds.',
     },
     {
       alert: 'BuildfarmRepoFailureRateHigh',
@@ -133,7 +134,7 @@ const tasks: RuleGroup<AlertDefinition> = {
         'Over the last hour {{ $value | humanizePercentage }} of the tasks finished in {{ $labels.source }}/{{ $labels.repo }} failed ' +
         `(at least ${T.repoMinFinished} finished). A broken build environment or dependency fails everything at once: ` +
         'list them with GET /api/v1/tasks?source={{ $labels.source }}&repo={{ $labels.repo }}&phase=failed&sort=updated and read a few build logs; ' +
-        'the failure panels of the {{ $labels.kind }} dashboard show since when.',
+        'the "Finished tasks by phase" panel of the Build farms overview dashboard shows since when.',
     },
     {
       alert: 'BuildfarmArchFailureRateHigh',

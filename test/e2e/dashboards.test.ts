@@ -3,8 +3,10 @@
  * on a real Prometheus scraping the real exporter's demo farm. Each panel target (rows' panels
  * included, hidden targets left out) and each Prometheus query variable, with Grafana's variables
  * substituted as a fresh dashboard load would (test/support/grafana-dashboards.ts,
- * test/support/grafana-vars.ts): it must run without error, and return data once the demo has run
- * a short while.
+ * test/support/grafana-vars.ts): it must run without error, and return data (a non-empty result)
+ * once the demo has run a short while. Queries whose series hold only NaN so far (a quantile of
+ * buckets that have not moved yet, 0/0) are listed in the test's output but do not fail it: on
+ * the demo that depends on its pace, not on the query.
  *
  * Prometheus also loads the shipped rule files (provisioning/prometheus/rules/*.yml) so panels on
  * recorded series have data; their groups' evaluation interval is set to 1s here (as in
@@ -14,7 +16,7 @@
  * wrote is what is checked, and the seven shipped dashboards must all be there.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -137,6 +139,8 @@ interface Outcome {
   error?: string;
   /** A parse error (Prometheus `bad_data`): permanent, not worth retrying. */
   parseError?: boolean;
+  /** The error is not a variable still waiting for values: the query itself failed. */
+  queryError?: boolean;
   /** A non-empty result: the pass criterion. */
   hasData: boolean;
   /**
@@ -165,15 +169,16 @@ function answer(data: QueryData): { hasData: boolean; hasNumbers: boolean } {
 }
 
 async function runQuery(prom: PrometheusServer, q: PanelQuery, values: ReadonlyMap<string, VariableValue>, problems: ReadonlyMap<string, string>): Promise<Outcome> {
-  if (!q.expr.trim()) return { q, sent: '', error: 'the target has no expression', parseError: true, hasData: false };
+  if (!q.expr.trim()) return { q, sent: '', error: 'the target has no expression', parseError: true, queryError: true, hasData: false };
   const sent = interpolate(q.expr, values);
   const left = variableReferences(sent);
   if (left.length > 0) {
     const why = left.map((n) => (problems.has(n) ? `$${n} has no value (${problems.get(n)})` : `$${n} is not a variable of this dashboard`));
-    return { q, sent, error: why.join('; '), parseError: left.some((n) => !problems.has(n)), hasData: false };
+    const unknown = left.some((n) => !problems.has(n));
+    return { q, sent, error: why.join('; '), parseError: unknown, queryError: unknown, hasData: false };
   }
   const r = q.kind === 'instant' ? await api(prom, '/api/v1/query', { query: sent }) : await api(prom, '/api/v1/query_range', { query: sent, ...window(), step: STEP });
-  if (r.status !== 'success') return { q, sent, error: `${r.errorType ?? 'error'}: ${r.error ?? ''}`, parseError: r.errorType === 'bad_data', hasData: false };
+  if (r.status !== 'success') return { q, sent, error: `${r.errorType ?? 'error'}: ${r.error ?? ''}`, parseError: r.errorType === 'bad_data', queryError: true, hasData: false };
   return { q, sent, ...answer(r.data as QueryData) };
 }
 
@@ -244,7 +249,7 @@ describe.skipIf(!prometheusBin || dashboards.length === 0)('every dashboard Prom
   it('every query and every variable query runs without error', async () => {
     if (!prom) throw new Error('Prometheus not started');
     const round = await runRound(prom);
-    const errors = round.outcomes.filter((o) => o.parseError).map((o) => `${describeQuery(o.q, o.sent)}\n    — ${o.error ?? ''}`);
+    const errors = round.outcomes.filter((o) => o.queryError).map((o) => `${describeQuery(o.q, o.sent)}\n    — ${o.error ?? ''}`);
     const varErrors = round.variables.filter((v) => v.problem !== undefined && v.problem !== 'its query returned no values').map((v) => `${v.dashboard} / variable $${v.name}${v.query ? `: ${v.query}` : ''} — ${v.problem ?? ''}`);
     expect([...varErrors, ...errors], `${errors.length + varErrors.length} dashboard queries fail to parse or run`).toEqual([]);
   }, 30_000);

@@ -7,6 +7,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant, promVariable } from '../lib/dashboard.js';
 import { barGaugePanel, boolMappings, falling, rising, row, stateTimelinePanel, statPanel, tablePanel, timeseriesPanel, valueMappings } from '../lib/panels.js';
+import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
 
 export const UID = 'buildscope-apb';
 
@@ -206,14 +207,16 @@ export function buildApb(): Dashboard {
 
   d.withRow(
     row('Build durations per arch', [
-      timeseriesPanel({
-        title: 'Build duration p50 / p95 per arch',
-        description: 'How long APB builds took per arch, from the upstream start and end times (over the rate window). Gaps: no build finished in the window.',
-        w: 12,
-        h: 8,
-        unit: 's',
-        targets: [prom(durationQuantile(0.5, '$__rate_interval'), '{{repo}} p50', 'A'), prom(durationQuantile(0.95, '$__rate_interval'), '{{repo}} p95', 'B')],
-      }),
+      slowEvents(
+        timeseriesPanel({
+          title: 'Build duration p50 / p95 per arch',
+          description: `How long APB builds took per arch, from the upstream start and end times, over the rate window. Gaps: no build of that arch finished in the window. ${SLOW_EVENTS_NOTE}`,
+          w: 12,
+          h: 8,
+          unit: 's',
+          targets: [prom(durationQuantile(0.5, '$__rate_interval'), '{{repo}} p50', 'A'), prom(durationQuantile(0.95, '$__rate_interval'), '{{repo}} p95', 'B')],
+        }),
+      ),
       barGaugePanel({
         title: 'Build duration p95 over the time range',
         description: 'The 95th percentile build duration per arch over the whole time range. Compare archs: one far slower than usual points at its servers (load, disk).',
@@ -223,15 +226,17 @@ export function buildApb(): Dashboard {
         thresholds: rising(14400, 28800),
         targets: [promInstant(durationQuantile(0.95, '$__range'), '{{repo}}')],
       }),
-      timeseriesPanel({
-        title: 'Builds finished per arch',
-        description: 'Builds finishing per hour, by arch and phase (success, failed). Failed rising on one arch: look at that arch\'s recent failed builds.',
-        w: 24,
-        h: 8,
-        unit: 'short',
-        stack: true,
-        targets: [prom(`sum by (repo, phase) (rate(buildfarm_tasks_finished_total{${T}}[$__rate_interval])) * 3600`, '{{repo}} {{phase}}')],
-      }),
+      slowEvents(
+        timeseriesPanel({
+          title: 'Builds finished per arch',
+          description: `Builds finishing per hour, by arch and phase (success, failed). Failed rising on one arch: look at that arch's recent failed builds. ${SLOW_EVENTS_NOTE}`,
+          w: 24,
+          h: 8,
+          unit: 'short',
+          stack: true,
+          targets: [prom(`sum by (repo, phase) (rate(buildfarm_tasks_finished_total{${T}}[$__rate_interval])) * 3600`, '{{repo}} {{phase}}')],
+        }),
+      ),
     ]),
   );
   return d.build();

@@ -12,6 +12,7 @@ import { CUIRASS_FAILED, CUIRASS_OWN } from '../alerts/recording.js';
 import { buildscopeRef } from '../datasources.js';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant } from '../lib/dashboard.js';
+import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
 
 const S = 'source=~"$source"';
 const COMPLETED = `buildfarm_cuirass_builds_completed_total{${S}}`;
@@ -114,10 +115,10 @@ export function cuirassDashboard(): Dashboard {
     .withPanel(backlogBySpec())
     .withRow(new RowBuilder('Builds'))
     .withPanel(
-      new TimeseriesPanel()
+      slowEvents(new TimeseriesPanel())
         .title('Builds completed by result')
         .description(
-          'Builds seen finishing per minute, by result. Succeeded should dominate; a rise of failed-dependency follows one failing core package, failed-other is usually a build machine problem (timeouts, out of space). No line at all while the queue is long means nothing finishes.',
+          `Builds seen finishing per minute, by result. Succeeded should dominate; a rise of failed-dependency follows one failing core package, failed-other is usually a build machine problem (timeouts, out of space). No line at all while the queue is long means nothing finishes. ${SLOW_EVENTS_NOTE}`,
         )
         .withTarget(prom(`sum by (result) (rate(${COMPLETED}[$__rate_interval])) * 60`, '{{result}}'))
         .unit('none')
@@ -133,9 +134,9 @@ export function cuirassDashboard(): Dashboard {
         .span(12),
     )
     .withPanel(
-      new TimeseriesPanel()
+      slowEvents(new TimeseriesPanel())
         .title('Failure ratio by system')
-        .description('Share of finished builds that failed (failed or failed-other, out of succeeded, failed and failed-other; dependency failures and canceled builds are left out, as in the BuildfarmArchFailureRateHigh alert), per system. One system far above the others points at its build machines or at an arch-specific breakage; all systems up together points at a broken commit.')
+        .description(`Share of finished builds that failed (failed or failed-other, out of succeeded, failed and failed-other; dependency failures and canceled builds are left out, as in the BuildfarmArchFailureRateHigh alert), per system. One system far above the others points at its build machines or at an arch-specific breakage; all systems up together points at a broken commit. ${SLOW_EVENTS_NOTE}`)
         .withTarget(prom(`(sum by (arch) (rate(${FAILED}[$__rate_interval])) or 0 * sum by (arch) (rate(${OWN}[$__rate_interval]))) / sum by (arch) (rate(${OWN}[$__rate_interval]))`, '{{arch}}'))
         .unit('percentunit')
         .min(0)
@@ -148,10 +149,10 @@ export function cuirassDashboard(): Dashboard {
         .span(12),
     )
     .withPanel(
-      new TimeseriesPanel()
+      slowEvents(new TimeseriesPanel())
         .title('Newly failing jobs by system')
         .description(
-          'Builds that failed where the job’s previous build succeeded (Cuirass weather new-failure), per interval and system: regressions. Every bar is a job that just broke: find it in the failed builds table and look at the commit of its evaluation. A system whose builds end without new failures shows 0.',
+          `Builds that failed where the job’s previous build succeeded (Cuirass weather new-failure), per interval and system: regressions. Every bar is a job that just broke: find it in the failed builds table and look at the commit of its evaluation. A system whose builds end without new failures shows 0. ${SLOW_EVENTS_NOTE}`,
         )
         .withTarget(prom(`sum by (arch) (increase(buildfarm_cuirass_new_failures_total{${S}}[$__rate_interval])) or 0 * sum by (arch) (increase(${COMPLETED}[$__rate_interval]))`, '{{arch}}'))
         .unit('none')
@@ -176,10 +177,10 @@ export function cuirassDashboard(): Dashboard {
     )
     .withRow(new RowBuilder('Evaluations'))
     .withPanel(
-      new TimeseriesPanel()
+      slowEvents(new TimeseriesPanel())
         .title('Evaluation duration (p50 / p95)')
         .description(
-          'How long evaluations took (evaltime - timestamp, as Cuirass computes it), by specification: median and 95th percentile of those that ended in the interval. Evaluations growing towards the specification’s period pile up; look at the evaluation logs on Cuirass (often a slow channel fetch or a huge derivation graph).',
+          `How long evaluations took (evaltime - timestamp, as Cuirass computes it), by specification: median and 95th percentile of those that ended in the interval. Evaluations growing towards the specification’s period pile up; look at the evaluation logs on Cuirass (often a slow channel fetch or a huge derivation graph). ${SLOW_EVENTS_NOTE}`,
         )
         .withTarget(prom(`histogram_quantile(0.5, sum by (le, repo) (rate(${EVAL_BUCKETS}[$__rate_interval])))`, '{{repo}} p50', 'A'))
         .withTarget(prom(`histogram_quantile(0.95, sum by (le, repo) (rate(${EVAL_BUCKETS}[$__rate_interval])))`, '{{repo}} p95', 'B'))
@@ -191,9 +192,9 @@ export function cuirassDashboard(): Dashboard {
         .span(12),
     )
     .withPanel(
-      new TimeseriesPanel()
+      slowEvents(new TimeseriesPanel())
         .title('Evaluation results')
-        .description('Evaluations seen ending per interval, by result. evaluation-failed means the specification’s channels did not evaluate (a Guix package definition error, or a fetch failure): its builds are not queued until the next good evaluation. Read the evaluation log on Cuirass.')
+        .description(`Evaluations seen ending per interval, by result. evaluation-failed means the specification’s channels did not evaluate (a Guix package definition error, or a fetch failure): its builds are not queued until the next good evaluation. Read the evaluation log on Cuirass. ${SLOW_EVENTS_NOTE}`)
         .withTarget(prom(`sum by (repo, result) (increase(buildfarm_cuirass_evaluation_duration_seconds_count{${S}}[$__rate_interval]))`, '{{repo}} {{result}}'))
         .unit('none')
         .decimals(0)

@@ -9,6 +9,7 @@ import { GIRAR_BUILT } from '../alerts/recording.js';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant, promVariable, textVariable } from '../lib/dashboard.js';
 import { barGaugePanel, markdownPanel, rising, row, statPanel, tablePanel, timeseriesPanel } from '../lib/panels.js';
+import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
 
 export const UID = 'buildscope-girar';
 
@@ -180,14 +181,16 @@ export function buildGirar(): Dashboard {
 
   d.withRow(
     row('Architectures', [
-      timeseriesPanel({
-        title: 'Arch builds failing per minute',
-        description: 'Subtask x arch builds that turned failed per minute, by arch (girar task updates). One arch far above the others is an arch-specific breakage (toolchain, builder), not a broken package.',
-        w: 12,
-        h: 8,
-        unit: 'short',
-        targets: [prom(`sum by (arch) (rate(buildfarm_girar_arch_results_total{${GS}, status="failed"}[$__rate_interval])) * 60`, '{{arch}}')],
-      }),
+      slowEvents(
+        timeseriesPanel({
+          title: 'Arch builds failing per minute',
+          description: `Subtask x arch builds that turned failed per minute, by arch (girar task updates). One arch far above the others is an arch-specific breakage (toolchain, builder), not a broken package. ${SLOW_EVENTS_NOTE}`,
+          w: 12,
+          h: 8,
+          unit: 'short',
+          targets: [prom(`sum by (arch) (rate(buildfarm_girar_arch_results_total{${GS}, status="failed"}[$__rate_interval])) * 60`, '{{arch}}')],
+        }),
+      ),
       barGaugePanel({
         title: 'Failed share per arch',
         description: 'Failed share of the arch builds that finished in the time range (failed / built or failed; cached, swept and excluded results are not builds, as in the BuildfarmArchFailureRateHigh alert), per arch. Red above 20 %: that arch breaks more than it should.',
@@ -217,28 +220,32 @@ export function buildGirar(): Dashboard {
 
   d.withRow(
     row('Queue wait and duration', [
-      timeseriesPanel({
-        title: 'Queue wait p50 / p95 by repo',
-        description: 'How long tasks waited in AWAITING before a builder took them (over the rate window; gaps: no task started). A rising p95 means too few builders for the load.',
-        w: 12,
-        h: 8,
-        unit: 's',
-        targets: [
-          prom(quantile('buildfarm_task_queue_wait_seconds', 0.5, '$__rate_interval'), '{{repo}} p50', 'A'),
-          prom(quantile('buildfarm_task_queue_wait_seconds', 0.95, '$__rate_interval'), '{{repo}} p95', 'B'),
-        ],
-      }),
-      timeseriesPanel({
-        title: 'Task duration p50 / p95 by repo',
-        description: 'How long tasks took from BUILDING to DONE, TESTED, SWEPT or FAILED (approvals and commit included), over the rate window. A jump in one repo: big rebuilds or a slow builder.',
-        w: 12,
-        h: 8,
-        unit: 's',
-        targets: [
-          prom(quantile('buildfarm_task_duration_seconds', 0.5, '$__rate_interval'), '{{repo}} p50', 'A'),
-          prom(quantile('buildfarm_task_duration_seconds', 0.95, '$__rate_interval'), '{{repo}} p95', 'B'),
-        ],
-      }),
+      slowEvents(
+        timeseriesPanel({
+          title: 'Queue wait p50 / p95 by repo',
+          description: `How long tasks waited in AWAITING before a builder took them (over the rate window; gaps: no task started). A rising p95 means too few builders for the load. ${SLOW_EVENTS_NOTE}`,
+          w: 12,
+          h: 8,
+          unit: 's',
+          targets: [
+            prom(quantile('buildfarm_task_queue_wait_seconds', 0.5, '$__rate_interval'), '{{repo}} p50', 'A'),
+            prom(quantile('buildfarm_task_queue_wait_seconds', 0.95, '$__rate_interval'), '{{repo}} p95', 'B'),
+          ],
+        }),
+      ),
+      slowEvents(
+        timeseriesPanel({
+          title: 'Task duration p50 / p95 by repo',
+          description: `How long tasks took from BUILDING to DONE, TESTED, SWEPT or FAILED (approvals and commit included), over the rate window. A jump in one repo: big rebuilds or a slow builder. ${SLOW_EVENTS_NOTE}`,
+          w: 12,
+          h: 8,
+          unit: 's',
+          targets: [
+            prom(quantile('buildfarm_task_duration_seconds', 0.5, '$__rate_interval'), '{{repo}} p50', 'A'),
+            prom(quantile('buildfarm_task_duration_seconds', 0.95, '$__rate_interval'), '{{repo}} p95', 'B'),
+          ],
+        }),
+      ),
       barGaugePanel({
         title: 'Queue wait p95 over the time range',
         description: 'The 95th percentile queue wait per repo over the whole time range (steadier than the graph when few tasks start). Over an hour (red): builders are short.',

@@ -11,6 +11,7 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import { buildscopeRef } from '../datasources.js';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant } from '../lib/dashboard.js';
+import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
 
 const S = 'source=~"$source"';
 
@@ -109,9 +110,9 @@ export function karajoDashboard(): Dashboard {
     .withPanel(statusTable())
     .withRow(new RowBuilder('Runs'))
     .withPanel(
-      new TimeseriesPanel()
+      slowEvents(new TimeseriesPanel())
         .title('Run results')
-        .description('Runs seen ending per interval, by job and result (paused ticks are not runs). Red bars are failed runs: read that run’s log in karajo. No bars at all for a scheduled job means it has not run (see overdue).')
+        .description(`Runs seen ending per interval, by job and result (paused ticks are not runs). Red bars are failed runs: read that run’s log in karajo. No bars at all for a scheduled job means it has not run (see overdue). ${SLOW_EVENTS_NOTE}`)
         .withTarget(prom(`sum by (karajo_job, result) (increase(buildfarm_karajo_runs_total{${S}}[$__rate_interval]))`, '{{karajo_job}} {{result}}'))
         .unit('none')
         .decimals(0)
@@ -125,10 +126,10 @@ export function karajoDashboard(): Dashboard {
         .span(12),
     )
     .withPanel(
-      new TimeseriesPanel()
+      slowEvents(new TimeseriesPanel())
         .title('Run duration (p50 / p95)')
         .description(
-          'How long runs took, by job: median and 95th percentile of the runs that ended in the interval (start and end as the exporter saw them, precise to one poll interval). A job getting slower or nearing its interval will soon overlap itself: look at what the job does.',
+          `How long runs took, by job: median and 95th percentile of the runs that ended in the interval (start and end as the exporter saw them, precise to one poll interval). A job getting slower or nearing its interval will soon overlap itself: look at what the job does. ${SLOW_EVENTS_NOTE}`,
         )
         .withTarget(prom(`histogram_quantile(0.5, sum by (le, karajo_job) (rate(buildfarm_karajo_run_duration_seconds_bucket{${S}}[$__rate_interval])))`, '{{karajo_job}} p50', 'A'))
         .withTarget(prom(`histogram_quantile(0.95, sum by (le, karajo_job) (rate(buildfarm_karajo_run_duration_seconds_bucket{${S}}[$__rate_interval])))`, '{{karajo_job}} p95', 'B'))

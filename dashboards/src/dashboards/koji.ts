@@ -11,6 +11,7 @@ import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk
 import { buildscopeRef } from '../datasources.js';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant } from '../lib/dashboard.js';
+import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
 
 const S = 'source=~"$source"';
 
@@ -53,9 +54,9 @@ function upStat(title: string, description: string, expr: string): StatPanel {
 /** p50 and p95 of a Koji histogram by one label. */
 function percentiles(title: string, description: string, metric: string, by: 'method' | 'channel'): TimeseriesPanel {
   const q = (p: number) => `histogram_quantile(${p}, sum by (le, ${by}) (rate(${metric}_bucket{${S}}[$__rate_interval])))`;
-  return new TimeseriesPanel()
+  return slowEvents(new TimeseriesPanel())
     .title(title)
-    .description(description)
+    .description(`${description} ${SLOW_EVENTS_NOTE}`)
     .withTarget(prom(q(0.5), `{{${by}}} p50`, 'A'))
     .withTarget(prom(q(0.95), `{{${by}}} p95`, 'B'))
     .unit('s')
@@ -163,9 +164,9 @@ export function kojiDashboard(): Dashboard {
         .span(12),
     )
     .withPanel(
-      new TimeseriesPanel()
+      slowEvents(new TimeseriesPanel())
         .title('Tasks completed by method and result')
-        .description('Tasks seen finishing per minute, by method and result (CLOSED, FAILED, CANCELED). FAILED rising for one method is a broken builder or buildroot; open a failed task on kojiweb (task table on the overview or Explore) and read its logs.')
+        .description(`Tasks seen finishing per minute, by method and result (CLOSED, FAILED, CANCELED). FAILED rising for one method is a broken builder or buildroot; open a failed task on kojiweb (task table on the overview or Explore) and read its logs. ${SLOW_EVENTS_NOTE}`)
         .withTarget(prom(`sum by (method, result) (rate(buildfarm_koji_tasks_completed_total{${S}}[$__rate_interval])) * 60`, '{{method}} {{result}}'))
         .unit('none')
         .axisLabel('tasks / min')
@@ -176,9 +177,9 @@ export function kojiDashboard(): Dashboard {
         .span(12),
     )
     .withPanel(
-      new TimeseriesPanel()
+      slowEvents(new TimeseriesPanel())
         .title('Builds completed by result')
-        .description('Builds seen leaving BUILDING per interval: complete, failed, canceled, deleted. Failed builds are the ones packagers notice first; a burst of them at once usually shares one cause (a broken buildroot tag or repo).')
+        .description(`Builds seen leaving BUILDING per interval: complete, failed, canceled, deleted. Failed builds are the ones packagers notice first; a burst of them at once usually shares one cause (a broken buildroot tag or repo). ${SLOW_EVENTS_NOTE}`)
         .withTarget(prom(`sum by (result) (increase(buildfarm_koji_builds_completed_total{${S}}[$__rate_interval]))`, '{{result}}'))
         .unit('none')
         .decimals(0)

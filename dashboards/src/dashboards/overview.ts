@@ -7,6 +7,7 @@ import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant } from '../lib/dashboard.js';
 import { boolMappings, falling, rising, row, stateTimelinePanel, statPanel, tablePanel, timeseriesPanel } from '../lib/panels.js';
+import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
 
 export const UID = 'buildscope-overview';
 
@@ -137,33 +138,37 @@ export function buildOverview(): Dashboard {
         unit: 'short',
         targets: [prom(`sum by (source) (buildfarm_tasks{${S}, phase="running"}) or ${zeroPerSource('(source)')}`, '{{source}}')],
       }),
-      timeseriesPanel({
-        title: 'Failure rate',
-        description:
-          'Failed share of the tasks that finished, per source (failed / all finished, over the rate window). Gaps mean nothing finished. A jump means a broken repo, arch or builder: the per-kind dashboard shows which.',
-        w: 8,
-        h: 8,
-        unit: 'percentunit',
-        min: 0,
-        max: 1,
-        thresholds: rising(0.2, 0.5),
-        thresholdLines: true,
-        targets: [
-          prom(
-            `sum by (source) (rate(buildfarm_tasks_finished_total{${S}, phase="failed"}[$__rate_interval])) / sum by (source) (rate(buildfarm_tasks_finished_total{${S}}[$__rate_interval]))`,
-            '{{source}}',
-          ),
-        ],
-      }),
-      timeseriesPanel({
-        title: 'Finished tasks by phase',
-        description: 'Tasks seen finishing per minute, by source and phase (success, failed, canceled). Only transitions the exporter observed between polls count.',
-        w: 12,
-        h: 8,
-        unit: 'short',
-        stack: true,
-        targets: [prom(`sum by (source, phase) (rate(buildfarm_tasks_finished_total{${S}}[$__rate_interval])) * 60`, '{{source}} {{phase}}')],
-      }),
+      slowEvents(
+        timeseriesPanel({
+          title: 'Failure rate',
+          description:
+            `Failed share of the tasks that finished, per source (failed / all finished, over the rate window). Gaps mean nothing finished. A jump means a broken repo, arch or builder: the per-kind dashboard shows which. ${SLOW_EVENTS_NOTE}`,
+          w: 8,
+          h: 8,
+          unit: 'percentunit',
+          min: 0,
+          max: 1,
+          thresholds: rising(0.2, 0.5),
+          thresholdLines: true,
+          targets: [
+            prom(
+              `sum by (source) (rate(buildfarm_tasks_finished_total{${S}, phase="failed"}[$__rate_interval])) / sum by (source) (rate(buildfarm_tasks_finished_total{${S}}[$__rate_interval]))`,
+              '{{source}}',
+            ),
+          ],
+        }),
+      ),
+      slowEvents(
+        timeseriesPanel({
+          title: 'Finished tasks by phase',
+          description: `Tasks seen finishing per minute, by source and phase (success, failed, canceled). Only transitions the exporter observed between polls count. ${SLOW_EVENTS_NOTE}`,
+          w: 12,
+          h: 8,
+          unit: 'short',
+          stack: true,
+          targets: [prom(`sum by (source, phase) (rate(buildfarm_tasks_finished_total{${S}}[$__rate_interval])) * 60`, '{{source}} {{phase}}')],
+        }),
+      ),
       timeseriesPanel({
         title: 'Workers by state',
         description: 'Workers (builders, hosts) per source by state: busy, idle, down. Down workers shrink the farm\'s capacity: see the APB or Koji dashboard for which ones. Sources without workers (girar, karajo, Cuirass) have no series.',

@@ -22,10 +22,12 @@ describe('panelQueries', () => {
         ],
       },
       { id: 7, title: 'Text', type: 'text' },
+      { id: 8, title: 'Slow', type: 'timeseries', datasource: PROM, interval: '10m', maxDataPoints: 300, targets: [{ refId: 'A', expr: 'rate(z[$__rate_interval])' }] },
+      { id: 9, title: 'Unset', type: 'timeseries', datasource: PROM, interval: '', maxDataPoints: null, targets: [{ refId: 'A', expr: 'w' }] },
     ],
   };
 
-  it('lists every Prometheus target, rows included, hidden and plugin targets left out', () => {
+  it('lists every Prometheus target with its panel\'s interval settings, rows included, hidden and plugin targets left out', () => {
     expect(panelQueries(dashboard)).toEqual([
       { dashboard: 'd1', panel: 'Up', refId: 'A', expr: 'up', kind: 'instant' },
       { dashboard: 'd1', panel: 'Rates', refId: 'A', expr: 'rate(x[1m])', kind: 'range' },
@@ -33,6 +35,9 @@ describe('panelQueries', () => {
       { dashboard: 'd1', panel: 'Details › Both', refId: 'A', expr: 'y', kind: 'range' },
       // A Prometheus target without an expression is listed, so the test reports it.
       { dashboard: 'd1', panel: 'Details › panel #6 (timeseries)', refId: 'A', expr: '', kind: 'range' },
+      // The panel's min interval and max data points come along (for $__interval / $__rate_interval); empty ones do not.
+      { dashboard: 'd1', panel: 'Slow', refId: 'A', expr: 'rate(z[$__rate_interval])', kind: 'range', minInterval: '10m', maxDataPoints: 300 },
+      { dashboard: 'd1', panel: 'Unset', refId: 'A', expr: 'w', kind: 'range' },
     ]);
   });
 });

@@ -24,6 +24,10 @@ export interface PanelJson {
   type?: string;
   datasource?: DatasourceRef | string | null;
   targets?: TargetJson[];
+  /** The panel's min interval ("Min interval": the floor of `$__interval`, and so of `$__rate_interval`). */
+  interval?: string | null;
+  /** The panel's max data points (Grafana uses the panel's width in pixels when unset). */
+  maxDataPoints?: number | null;
   /** A row's panels (kept here while the row is collapsed). */
   panels?: PanelJson[];
 }
@@ -56,6 +60,10 @@ export interface PanelQuery {
   refId: string;
   expr: string;
   kind: 'instant' | 'range';
+  /** The panel's min interval, when it sets one (for `grafanaIntervals` in grafana-vars.ts). */
+  minInterval?: string;
+  /** The panel's max data points, when it sets them. */
+  maxDataPoints?: number;
 }
 
 /** Variable references Grafana resolves for datasource uids; `${prometheus}` is buildscope's. */
@@ -75,7 +83,7 @@ function effectiveDatasource(panel: PanelJson, target: TargetJson): DatasourceRe
 
 /**
  * Every Prometheus query of every panel (rows' panels included, collapsed or not), skipping
- * hidden targets. A target asking for both an instant and a range result gives two queries; one
+ * hidden targets, each with its panel's min interval and max data points when set. A target asking for both an instant and a range result gives two queries; one
  * asking for neither is a range query (Grafana's default). A Prometheus target without an
  * expression is returned with an empty `expr` so the caller reports it.
  */
@@ -92,7 +100,14 @@ export function panelQueries(dashboard: DashboardJson): PanelQuery[] {
       }
       for (const target of panel.targets ?? []) {
         if (target.hide === true || !isPrometheus(effectiveDatasource(panel, target))) continue;
-        const base = { dashboard: name, panel: path, refId: target.refId ?? '?', expr: target.expr ?? '' };
+        const base: Omit<PanelQuery, 'kind'> = {
+          dashboard: name,
+          panel: path,
+          refId: target.refId ?? '?',
+          expr: target.expr ?? '',
+          ...(typeof panel.interval === 'string' && panel.interval.trim() !== '' ? { minInterval: panel.interval.trim() } : {}),
+          ...(typeof panel.maxDataPoints === 'number' && panel.maxDataPoints > 0 ? { maxDataPoints: panel.maxDataPoints } : {}),
+        };
         const instant = target.instant === true;
         const range = target.range === true || !instant;
         if (instant) out.push({ ...base, kind: 'instant' });

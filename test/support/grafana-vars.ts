@@ -36,6 +36,67 @@ export function builtinVariables(o: { rateInterval: string; interval: string; ra
   ]);
 }
 
+/** How Grafana chooses a Prometheus query's `$__interval` and `$__rate_interval`. */
+export interface IntervalOptions {
+  /** The dashboard's time range, in milliseconds. */
+  rangeMs: number;
+  /** The panel's max data points (Grafana: the panel's width in pixels unless the panel sets it). */
+  maxDataPoints: number;
+  /** The panel's min interval (its `interval` field), if it has one. */
+  minInterval?: string;
+  /** The Prometheus datasource's scrape interval (its `timeInterval` setting); Grafana assumes 15s when unset. */
+  scrapeInterval?: string;
+}
+
+/**
+ * `$__interval` and `$__rate_interval` as Grafana computes them for a Prometheus query:
+ * - `$__interval` is the time range over the max data points, rounded to a "nice" step, but never
+ *   below the panel's min interval, or, for a panel without one, below the datasource's scrape
+ *   interval;
+ * - `$__rate_interval = max($__interval + scrape interval, 4 × scrape interval)`.
+ * (Variables in a min interval, and a target's own min step, are not supported here.)
+ */
+export function grafanaIntervals(o: IntervalOptions): { interval: string; intervalMs: number; rateInterval: string; rateIntervalMs: number } {
+  if (!(o.rangeMs > 0) || !(o.maxDataPoints > 0)) throw new Error(`range and max data points must be positive: ${o.rangeMs} ms, ${o.maxDataPoints}`);
+  const scrapeMs = durationMs(o.scrapeInterval ?? '15s');
+  const floorMs = o.minInterval !== undefined && o.minInterval.trim() !== '' ? durationMs(o.minInterval.trim()) : scrapeMs;
+  const intervalMs = Math.max(roundInterval(o.rangeMs / o.maxDataPoints), floorMs);
+  const rateIntervalMs = Math.max(intervalMs + scrapeMs, 4 * scrapeMs);
+  return { interval: formatDuration(intervalMs), intervalMs, rateInterval: formatDuration(rateIntervalMs), rateIntervalMs };
+}
+
+/**
+ * The "nice" steps Grafana rounds an automatic interval to: each entry is [below, step], read as
+ * "an interval under `below` ms becomes `step` ms"; anything longer becomes a year.
+ */
+const NICE_STEPS: [below: number, step: number][] = [
+  [10, 1], [15, 10], [35, 20], [75, 50], [150, 100], [350, 200], [750, 500],
+  [1_500, 1_000], [3_500, 2_000], [7_500, 5_000], [12_500, 10_000], [17_500, 15_000], [25_000, 20_000], [45_000, 30_000],
+  [90_000, 60_000], [210_000, 120_000], [450_000, 300_000], [750_000, 600_000], [1_050_000, 900_000], [1_500_000, 1_200_000], [2_700_000, 1_800_000],
+  [5_400_000, 3_600_000], [9_000_000, 7_200_000], [16_200_000, 10_800_000], [32_400_000, 21_600_000], [86_400_000, 43_200_000],
+  [604_800_000, 86_400_000], [1_814_400_000, 604_800_000], [3_628_800_000, 2_592_000_000],
+];
+
+/** An automatic interval rounded to Grafana's nearest nice step (1s, 2s, 5s, 10s, 15s, 20s, 30s, 1m, ...). */
+export function roundInterval(ms: number): number {
+  for (const [below, step] of NICE_STEPS) if (ms < below) return step;
+  return 31_536_000_000;
+}
+
+/** A duration in milliseconds as a Prometheus duration: `615000` -> `10m15s`, `60000` -> `1m`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isInteger(ms) || ms <= 0) throw new Error(`not a positive whole number of milliseconds: ${ms}`);
+  const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
+  let left = ms;
+  let out = '';
+  for (const [unit, size] of units) {
+    const n = Math.floor(left / size);
+    if (n > 0) out += `${n}${unit}`;
+    left -= n * size;
+  }
+  return out;
+}
+
 /** Milliseconds in a Prometheus-style duration such as `15s`, `1m`, `1h30m`. */
 export function durationMs(d: string): number {
   const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };

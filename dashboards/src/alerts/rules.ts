@@ -39,6 +39,12 @@ export const THRESHOLDS = {
   cuirassPending: 500,
   /** Cuirass: oldest waiting build created longer ago than this (s). */
   cuirassOldestPendingSeconds: 24 * 3600,
+  /**
+   * Exporter absent: how long Prometheus remembers an exporter target it scraped. Gone for longer,
+   * the alert resolves (it pages every repeat interval until then); a target removed on purpose
+   * fires for this long unless silenced.
+   */
+  exporterMemory: '1d',
 } as const;
 
 /** Where the runbook lives; override it in your own copy to point at your docs (see docs/alerts.md). */
@@ -54,6 +60,34 @@ export function runbookUrl(alert: string): string {
 }
 
 const T = THRESHOLDS;
+
+const exporter: RuleGroup<AlertDefinition> = {
+  name: 'buildscope.exporter',
+  interval: '1m',
+  rules: [
+    {
+      alert: 'BuildfarmExporterAbsent',
+      // Every exporter target (job, instance) scraped within exporterMemory whose build_info is not
+      // there now: the process is gone, its scrapes fail (a failed scrape marks every series of the
+      // target stale, so this covers `up == 0` without naming the job), or the target left service
+      // discovery. `without (version)`: one alert per target, and an upgrade (new version label) is
+      // not an absence.
+      expr:
+        `max without (version) (max_over_time(buildfarm_exporter_build_info[${T.exporterMemory}]))\n` +
+        `unless on (job, instance)\n` +
+        `buildfarm_exporter_build_info`,
+      for: '5m',
+      severity: 'critical',
+      summary: 'The buildscope exporter {{ $labels.instance }} ({{ $labels.job }}) is gone: Prometheus scrapes no metrics from it',
+      description:
+        'Prometheus has had no buildfarm_exporter_build_info from {{ $labels.instance }} (job {{ $labels.job }}) for 5 minutes, after having scraped it: ' +
+        'every buildfarm_* series of that exporter is gone, so its other alerts resolved and its panels are blank. ' +
+        'Check the exporter process (systemctl status buildscope-exporter, journalctl -u buildscope-exporter), GET /-/healthy on it, ' +
+        'the target on Prometheus\'s /targets page (last error) and the network between them; ' +
+        'the "Series served" and "Memory" panels of the Exporter health dashboard show when it stopped.',
+    },
+  ],
+};
 
 const sources: RuleGroup<AlertDefinition> = {
   name: 'buildscope.sources',
@@ -292,7 +326,7 @@ const koji: RuleGroup<AlertDefinition> = {
 };
 
 /** Every alert group, in file order. */
-export const ALERT_GROUPS: RuleGroup<AlertDefinition>[] = [sources, tasks, workers, karajo, cuirass, koji];
+export const ALERT_GROUPS: RuleGroup<AlertDefinition>[] = [exporter, sources, tasks, workers, karajo, cuirass, koji];
 
 export function allAlerts(): AlertDefinition[] {
   return ALERT_GROUPS.flatMap((g) => g.rules);

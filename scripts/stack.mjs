@@ -11,6 +11,19 @@ import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 
+/**
+ * An alert's labels worth printing: not its name or severity, nor the scrape target's `job` and
+ * `instance` (the same for every alert of this stack) unless the alert has no `source` (the
+ * exporter-absent alert names its target by them).
+ */
+function alertLabels(labels) {
+  const hidden = ['alertname', 'severity', ...('source' in labels ? ['instance', 'job'] : [])];
+  return Object.entries(labels)
+    .filter(([k]) => !hidden.includes(k))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+}
+
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const MAIN_JS = join(ROOT, 'exporter/dist/main.js');
 const PROM_CONFIG = join(ROOT, 'provisioning/prometheus/prometheus.yml');
@@ -251,10 +264,7 @@ function startReceiver() {
         const msg = JSON.parse(body);
         const time = new Date().toISOString().slice(11, 19);
         const alerts = (msg.alerts ?? []).map((a) => {
-          const labels = Object.entries(a.labels ?? {})
-            .filter(([k]) => !['alertname', 'severity', 'instance', 'job'].includes(k))
-            .map(([k, v]) => `${k}=${v}`)
-            .join(', ');
+          const labels = alertLabels(a.labels ?? {});
           return `${a.labels?.alertname}{${labels}}${a.status === msg.status ? '' : ` (${a.status})`}`;
         });
         process.stdout.write(`${time} notified ${decodeURIComponent((req.url ?? '/').slice(1))}: ${msg.status} ${alerts.join('; ')}\n`);
@@ -454,10 +464,7 @@ process.stdout.write(
 if (!opts.quiet) {
   let known = new Map();
   const describe = (a) => {
-    const labels = Object.entries(a.labels)
-      .filter(([k]) => !['alertname', 'severity', 'instance', 'job'].includes(k))
-      .map(([k, v]) => `${k}=${v}`)
-      .join(', ');
+    const labels = alertLabels(a.labels);
     return `${a.labels.alertname}{${labels}}${a.labels.severity ? ` [${a.labels.severity}]` : ''}`;
   };
   const poll = async () => {

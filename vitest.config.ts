@@ -30,8 +30,8 @@ export default defineConfig({
       {
         extends: true,
         test: {
-          // Generated dashboards and rules: in sync with their code, valid for Grafana, the plugin,
-          // promtool, and (test/e2e/dashboards.test.ts) a real Prometheus.
+          // Generated dashboards and rules: in sync with their code, valid for Grafana, the plugin and
+          // promtool. (Their queries on a real Prometheus: test/e2e/dashboards.test.ts, in `exporter`.)
           name: 'dashboards',
           include: ['dashboards/test/**/*.test.ts'],
         },

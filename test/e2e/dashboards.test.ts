@@ -4,9 +4,11 @@
  * included, hidden targets left out) and each Prometheus query variable, with Grafana's variables
  * substituted as a fresh dashboard load would (test/support/grafana-dashboards.ts,
  * test/support/grafana-vars.ts): it must run without error, and return data (a non-empty result)
- * once the demo has run a short while. Queries whose series hold only NaN so far (a quantile of
- * buckets that have not moved yet, 0/0) are listed in the test's output but do not fail it: on
- * the demo that depends on its pace, not on the query.
+ * with at least one number in it once the demo has run a while. A query whose series hold only
+ * NaN for the whole run (a quantile of buckets that did not move, 0/0) draws nothing in its panel:
+ * it fails, unless NAN_ONLY_ALLOWED names it with a reason. Each panel query gets the
+ * `$__interval` / `$__rate_interval` Grafana would give it, its panel's min interval included
+ * (slow-events panels: dashboards/src/lib/slow-events.ts).
  *
  * Prometheus also loads the shipped rule files (provisioning/prometheus/rules/*.yml) so panels on
  * recorded series have data; their groups' evaluation interval is set to 1s here (as in
@@ -25,7 +27,7 @@ import { parse, stringify } from 'yaml';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
 import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
 import { panelQueries, resolveVariables, type DashboardJson, type PanelQuery, type ResolvedVariable, type VariableQuery } from '../support/grafana-dashboards.js';
-import { builtinVariables, interpolate, variableReferences, type VariableValue } from '../support/grafana-vars.js';
+import { builtinVariables, grafanaIntervals, interpolate, variableReferences, type VariableValue } from '../support/grafana-vars.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
 import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
@@ -34,6 +36,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** BUILDSCOPE_DASHBOARDS_DIR points the test at other dashboard JSON (for trying out a dashboard by hand). */
 const GENERATED = process.env.BUILDSCOPE_DASHBOARDS_DIR ?? join(ROOT, 'dashboards/generated');
 const RULES_DIR = join(ROOT, 'provisioning/prometheus/rules');
+const DATASOURCES = join(ROOT, 'provisioning/grafana/datasources/buildscope.yaml');
 
 /** Every dashboard buildscope ships (issue 9), by uid. */
 const EXPECTED_UIDS = ['buildscope-overview', 'buildscope-exporter', 'buildscope-girar', 'buildscope-apb', 'buildscope-karajo', 'buildscope-cuirass', 'buildscope-koji'];
@@ -41,15 +44,64 @@ const EXPECTED_UIDS = ['buildscope-overview', 'buildscope-exporter', 'buildscope
 const DEMO_SOURCES = ['demo-girar', 'demo-girar-fs', 'demo-apb', 'demo-karajo', 'demo-cuirass', 'demo-koji'];
 
 /**
- * Built-ins as Grafana would set them for the queries here: the exporter is scraped every 1 s, so
- * a 1m rate window holds ~60 samples (Grafana's own $__rate_interval would be at least 4 scrapes).
+ * The scrape interval Grafana computes `$__interval` / `$__rate_interval` from: the provisioned
+ * Prometheus datasource's `timeInterval` (15s), as a real Grafana with the shipped provisioning
+ * would, although the test's Prometheus scrapes every 1 s (so a 1m window holds ~60 samples).
  */
-const BUILTINS = builtinVariables({ rateInterval: '1m', interval: '15s', rangeSeconds: 300 });
-/** Range queries cover the last two minutes (most of the demo run), one point per 5 s. */
+function datasourceScrapeInterval(): string {
+  const doc = parse(readFileSync(DATASOURCES, 'utf8')) as { datasources?: { uid?: string; jsonData?: { timeInterval?: string } }[] };
+  const value = doc.datasources?.find((d) => d.uid === 'buildscope-prometheus')?.jsonData?.timeInterval;
+  if (!value) throw new Error(`${DATASOURCES}: the buildscope-prometheus datasource sets no jsonData.timeInterval`);
+  return value;
+}
+const SCRAPE_INTERVAL = datasourceScrapeInterval();
+/** The dashboard time range `$__range` and the intervals are computed for, and a typical panel's width in points. */
+const DASHBOARD_RANGE_SECONDS = 300;
+const MAX_DATA_POINTS = 1000;
+/** Built-ins for a panel without a min interval, and for the variable queries. */
+const BUILTINS = builtinsFor({});
+/**
+ * Range queries cover the last two minutes (most of the demo run), one point per 5 s. (Grafana
+ * would step by `$__interval`, i.e. 10 min on a slow-events panel; the test keeps a fine step so a
+ * short run has points to look at: the window each point covers is Grafana's.)
+ */
 const RANGE_SECONDS = 120;
 const STEP = '5s';
-/** How long the demo may run before every query must have returned data. */
-const DATA_DEADLINE_MS = 120_000;
+/**
+ * How long after the exporter started every query must have returned data with a number in it.
+ * A passing run ends as soon as all have; the slowest demo events (Cuirass builds, Koji task
+ * durations) arrive ~90 s in, so this leaves room for a loaded CI machine.
+ */
+const DATA_DEADLINE_MS = 180_000;
+
+/**
+ * Queries allowed to return only NaN for the whole run, by `describeKey`, each with the reason it
+ * cannot do better on the demo. Keep it short: a NaN-only query is a panel that draws nothing.
+ *
+ * All entries so far share one cause, in the exporter rather than the dashboards: a counter or
+ * histogram series is created by its first event, already at 1, and rate()/increase() cannot see
+ * an increment a series was born with. The demo finishes about one APB build per arch and phase,
+ * one Cuirass build per system and result, and one evaluation per specification in its first
+ * three minutes, so these series only start moving later (seen: ~200 s and beyond). Creating the
+ * series at 0 when a source first reports an arch / system / specification would let these leave
+ * the list (on a real farm only the first event per series after an exporter restart is lost).
+ */
+const BORN_AT_ONE = 'demo pace: each series is created by its first event, which rate()/increase() cannot see; the second event of a series comes after this run';
+const NAN_ONLY_ALLOWED = new Map<string, string>([
+  ['buildscope-apb / Build duration p50 / p95 per arch / A (range)', BORN_AT_ONE],
+  ['buildscope-apb / Build duration p50 / p95 per arch / B (range)', BORN_AT_ONE],
+  ['buildscope-apb / Build duration p95 over the time range / A (instant)', BORN_AT_ONE],
+  ['buildscope-cuirass / Build failure ratio / A (instant)', BORN_AT_ONE],
+  ['buildscope-cuirass / Failure ratio by system / A (range)', BORN_AT_ONE],
+  ['buildscope-cuirass / Evaluation duration (p50 / p95) / A (range)', BORN_AT_ONE],
+  ['buildscope-cuirass / Evaluation duration (p50 / p95) / B (range)', BORN_AT_ONE],
+]);
+
+/** `$__interval`, `$__rate_interval` and `$__range` as Grafana sets them for a panel's query. */
+function builtinsFor(q: { minInterval?: string; maxDataPoints?: number }): Map<string, VariableValue> {
+  const i = grafanaIntervals({ rangeMs: DASHBOARD_RANGE_SECONDS * 1000, maxDataPoints: q.maxDataPoints ?? MAX_DATA_POINTS, scrapeInterval: SCRAPE_INTERVAL, ...(q.minInterval ? { minInterval: q.minInterval } : {}) });
+  return builtinVariables({ rateInterval: i.rateInterval, interval: i.interval, rangeSeconds: DASHBOARD_RANGE_SECONDS });
+}
 
 interface Loaded {
   file: string;
@@ -145,7 +197,7 @@ interface Outcome {
   hasData: boolean;
   /**
    * Some sample is a number. NaN alone (a quantile of buckets that did not move, 0/0) draws
-   * nothing in a panel: reported, not failed, since on the demo it depends on its pace.
+   * nothing in a panel: a query must return a number in some round (or be in NAN_ONLY_ALLOWED).
    */
   hasNumbers?: boolean;
 }
@@ -157,7 +209,9 @@ interface Round {
   variables: VariableOutcome[];
 }
 
-const describeQuery = (q: PanelQuery, sent: string): string => `${q.dashboard} / ${q.panel} / ${q.refId} (${q.kind}): ${sent}`;
+/** A query's name in reports and in NAN_ONLY_ALLOWED. */
+const describeKey = (q: PanelQuery): string => `${q.dashboard} / ${q.panel} / ${q.refId} (${q.kind})`;
+const describeQuery = (q: PanelQuery, sent: string): string => `${describeKey(q)}${q.minInterval ? ` [min interval ${q.minInterval}]` : ''}: ${sent}`;
 
 /** What a query returned: any series (or scalar) at all, and any sample that is a number. */
 function answer(data: QueryData): { hasData: boolean; hasNumbers: boolean } {
@@ -170,7 +224,8 @@ function answer(data: QueryData): { hasData: boolean; hasNumbers: boolean } {
 
 async function runQuery(prom: PrometheusServer, q: PanelQuery, values: ReadonlyMap<string, VariableValue>, problems: ReadonlyMap<string, string>): Promise<Outcome> {
   if (!q.expr.trim()) return { q, sent: '', error: 'the target has no expression', parseError: true, queryError: true, hasData: false };
-  const sent = interpolate(q.expr, values);
+  // The panel's own intervals over the dashboard's variables (a min interval widens $__rate_interval).
+  const sent = interpolate(q.expr, q.minInterval || q.maxDataPoints ? new Map([...values, ...builtinsFor(q)]) : values);
   const left = variableReferences(sent);
   if (left.length > 0) {
     const why = left.map((n) => (problems.has(n) ? `$${n} has no value (${problems.get(n)})` : `$${n} is not a variable of this dashboard`));
@@ -254,14 +309,20 @@ describe.skipIf(!prometheusBin || dashboards.length === 0)('every dashboard Prom
     expect([...varErrors, ...errors], `${errors.length + varErrors.length} dashboard queries fail to parse or run`).toEqual([]);
   }, 30_000);
 
-  it('every query and every variable query returns data once the demo has run a while', async () => {
+  it('the NaN-only allowlist names queries that exist', () => {
+    const keys = new Set(allQueries.map(describeKey));
+    expect([...NAN_ONLY_ALLOWED.keys()].filter((k) => !keys.has(k)), 'NAN_ONLY_ALLOWED entries that match no dashboard query').toEqual([]);
+  });
+
+  it('every query and every variable query returns data, with numbers, once the demo has run a while', async () => {
     const p = prom;
     if (!p) throw new Error('Prometheus not started');
     // Rounds list the same queries and variables in the same order. A query counts as answered
-    // once it returned data in some round (an instant "> 0" query may be empty again later); an
-    // error in any round is kept and reported.
+    // once it returned data in some round (an instant "> 0" query may be empty again later), and
+    // as drawing once some round returned a number; an error in any round is kept and reported.
     const answeredAt = new Map<number, number>();
-    const numbersSeen = new Set<number>();
+    /** When each query first returned a number (NaN-only until then). */
+    const numbersAt = new Map<number, number>();
     const varAnsweredAt = new Map<number, number>();
     const errors = new Map<number, Outcome>();
     let last: Round | undefined;
@@ -270,15 +331,14 @@ describe.skipIf(!prometheusBin || dashboards.length === 0)('every dashboard Prom
       r.outcomes.forEach((o, i) => {
         if (o.error !== undefined && !errors.has(i)) errors.set(i, o);
         if (o.hasData && !answeredAt.has(i)) answeredAt.set(i, now);
-        if (o.hasNumbers) numbersSeen.add(i);
+        if (o.hasNumbers && !numbersAt.has(i)) numbersAt.set(i, now);
       });
       r.variables.forEach((v, i) => {
         if (v.problem === undefined && !varAnsweredAt.has(i)) varAnsweredAt.set(i, now);
       });
-      // Parse errors never heal (the previous test names them): no use waiting on them.
-      // Waiting on NaN-only queries too, until the deadline's last 20 s, for a report that says which stay NaN.
-      const waitForNumbers = Date.now() < startedAt + DATA_DEADLINE_MS - 20_000;
-      return r.variables.every((_, i) => varAnsweredAt.has(i)) && r.outcomes.every((o, i) => o.parseError === true || (answeredAt.has(i) && (numbersSeen.has(i) || !waitForNumbers)));
+      // Parse errors never heal (the previous test names them): no use waiting on them. Nor on
+      // numbers from a query allowed to stay NaN-only.
+      return r.variables.every((_, i) => varAnsweredAt.has(i)) && r.outcomes.every((o, i) => o.parseError === true || (answeredAt.has(i) && (numbersAt.has(i) || NAN_ONLY_ALLOWED.has(describeKey(o.q)))));
     };
     const deadline = Math.max(0, startedAt + DATA_DEADLINE_MS - Date.now());
     try {
@@ -288,7 +348,7 @@ describe.skipIf(!prometheusBin || dashboards.length === 0)('every dashboard Prom
           return record(last);
         },
         deadline,
-        { what: 'every dashboard query to return data', intervalMs: 2000 },
+        { what: 'every dashboard query to return data with a number in it', intervalMs: 2000 },
       );
     } catch {
       // Reported below.
@@ -298,25 +358,31 @@ describe.skipIf(!prometheusBin || dashboards.length === 0)('every dashboard Prom
     const failures = last.outcomes.flatMap((o, i) => {
       const error = errors.get(i);
       if (error) return [`${describeQuery(error.q, error.sent)}\n    — ${error.error ?? ''}`];
-      return answeredAt.has(i) ? [] : [`${describeQuery(o.q, o.sent)} — no data`];
+      if (!answeredAt.has(i)) return [`${describeQuery(o.q, o.sent)} — no data`];
+      if (!numbersAt.has(i) && !NAN_ONLY_ALLOWED.has(describeKey(o.q))) return [`${describeQuery(o.q, o.sent)} — only NaN samples in every round (the panel draws nothing)`];
+      return [];
     });
     const seconds = Math.round((Date.now() - startedAt) / 1000);
-    // The slowest queries, for whoever tunes the demo or the deadline.
-    const slowest = [...answeredAt]
+    // The slowest queries to return a number, for whoever tunes the demo or the deadline.
+    const slowest = [...numbersAt]
       .sort((a, b) => b[1] - a[1])
       .slice(0, 5)
       .map(([i, at]) => {
         const o = last?.outcomes[i];
         return o ? `  ${Math.round((at - startedAt) / 1000)} s: ${describeQuery(o.q, o.sent)}` : '';
       });
-    const nanOnly = last.outcomes.flatMap((o, i) => (answeredAt.has(i) && !numbersSeen.has(i) ? [`  ${describeQuery(o.q, o.sent)}`] : []));
+    const allowed = last.outcomes.flatMap((o, i) => {
+      const reason = NAN_ONLY_ALLOWED.get(describeKey(o.q));
+      if (reason === undefined) return [];
+      return [`  ${describeKey(o.q)}: ${numbersAt.has(i) ? 'returned numbers this run' : 'NaN only'} (allowed: ${reason})`];
+    });
     console.info(
       [
-        `dashboards e2e: ${dashboards.length} dashboards, ${last.outcomes.length} panel queries, ${last.variables.length} variables; the last to return data, seconds after the exporter started:`,
+        `dashboards e2e: ${dashboards.length} dashboards, ${last.outcomes.length} panel queries, ${last.variables.length} variables, ${varFailures.length + failures.length === 0 ? 'all answered' : 'gave up'} ${seconds} s after the exporter started (deadline ${DATA_DEADLINE_MS / 1000} s); the last to return a number, seconds after the exporter started:`,
         ...slowest,
-        ...(nanOnly.length > 0 ? [`${nanOnly.length} queries returned series but only NaN samples so far (their panels draw nothing yet):`, ...nanOnly] : []),
+        ...(allowed.length > 0 ? ['queries allowed to return only NaN:', ...allowed] : []),
       ].join('\n'),
     );
-    expect([...varFailures, ...failures], `${varFailures.length} variable queries and ${failures.length} panel queries failing or still without data ${seconds} s after the demo exporter started`).toEqual([]);
+    expect([...varFailures, ...failures], `${varFailures.length} variable queries and ${failures.length} panel queries failing, without data or NaN-only ${seconds} s after the demo exporter started`).toEqual([]);
   }, DATA_DEADLINE_MS + 30_000);
 });

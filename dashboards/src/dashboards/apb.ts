@@ -30,6 +30,11 @@ function durationQuantile(q: number, window: string): string {
   return `histogram_quantile(${q}, sum by (repo, le) (rate(buildfarm_task_duration_seconds_bucket{${T}}[${window}])))`;
 }
 
+/** A bar per server: the share of `total` that is used; orange from 80 %, red from 90 %. */
+function usedShare(title: string, description: string, used: string, total: string) {
+  return barGaugePanel({ title, description, w: 8, h: 8, unit: 'percentunit', min: 0, max: 1, thresholds: rising(0.8, 0.9), targets: [promInstant(ratio(used, total), '{{worker}}')] });
+}
+
 /** Health as one number per server: 0 healthy, 1 warning, 2 degraded (for colours and a timeline). */
 const HEALTH = `max by (source, worker) ((buildfarm_apb_server_health{${A}, status="healthy"} == 1) * 0 or (buildfarm_apb_server_health{${A}, status="warning"} == 1) * 1 or (buildfarm_apb_server_health{${A}, status="degraded"} == 1) * 2)`;
 const HEALTH_MAPPINGS = valueMappings([
@@ -129,28 +134,18 @@ export function buildApb(): Dashboard {
         thresholds: rising(0.8, 0.95),
         targets: [prom(perWorker('buildfarm_worker_cpu_usage_ratio'), '{{worker}}')],
       }),
-      barGaugePanel({
-        title: 'Memory used',
-        description: 'Memory in use out of the server\'s total. Above 90 % (red) builds risk the OOM killer: lower concurrency on that server.',
-        w: 8,
-        h: 8,
-        unit: 'percentunit',
-        min: 0,
-        max: 1,
-        thresholds: rising(0.8, 0.9),
-        targets: [promInstant(ratio('buildfarm_worker_memory_used_bytes', 'buildfarm_worker_memory_total_bytes'), '{{worker}}')],
-      }),
-      barGaugePanel({
-        title: 'Disk used',
-        description: 'Root file system in use out of its size. Above 90 % (red) builds will fail writing: clean build caches or old chroots on that server.',
-        w: 8,
-        h: 8,
-        unit: 'percentunit',
-        min: 0,
-        max: 1,
-        thresholds: rising(0.8, 0.9),
-        targets: [promInstant(ratio('buildfarm_worker_disk_used_bytes', 'buildfarm_worker_disk_total_bytes'), '{{worker}}')],
-      }),
+      usedShare(
+        'Memory used',
+        'Memory in use out of the server\'s total. Above 90 % (red) builds risk the OOM killer: lower concurrency on that server.',
+        'buildfarm_worker_memory_used_bytes',
+        'buildfarm_worker_memory_total_bytes',
+      ),
+      usedShare(
+        'Disk used',
+        'Root file system in use out of its size. Above 90 % (red) builds will fail writing: clean build caches or old chroots on that server.',
+        'buildfarm_worker_disk_used_bytes',
+        'buildfarm_worker_disk_total_bytes',
+      ),
       timeseriesPanel({
         title: 'Memory',
         description: 'Memory used and total per server, in bytes.',

@@ -4,7 +4,7 @@
  * is the plugin's task list (links to each build's page on Cuirass).
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
-import { RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, type Dashboard, type Threshold } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
@@ -12,6 +12,7 @@ import { CUIRASS_FAILED, CUIRASS_OWN } from '../alerts/recording.js';
 import { buildscopeRef } from '../datasources.js';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant } from '../lib/dashboard.js';
+import { countBarsPanel, fixedColor, legendRight, percentilesPanel, stackedCountsPanel, steps } from '../lib/panels.js';
 import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
 
 const S = 'source=~"$source"';
@@ -19,15 +20,6 @@ const COMPLETED = `buildfarm_cuirass_builds_completed_total{${S}}`;
 const FAILED = `buildfarm_cuirass_builds_completed_total{${S}, result=~"${CUIRASS_FAILED}"}`;
 /** Builds that ended by their own outcome: the denominator of the failure ratios (as in the alert). */
 const OWN = `buildfarm_cuirass_builds_completed_total{${S}, result=~"${CUIRASS_OWN}"}`;
-const EVAL_BUCKETS = `buildfarm_cuirass_evaluation_duration_seconds_bucket{${S}}`;
-
-function steps(...list: Threshold[]): ThresholdsConfigBuilder {
-  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(list);
-}
-
-function legendRight(calcs: string[]): common.VizLegendOptionsBuilder {
-  return new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Right).calcs(calcs);
-}
 
 function stat(title: string, description: string): StatPanel {
   return new StatPanel()
@@ -41,20 +33,14 @@ function stat(title: string, description: string): StatPanel {
 }
 
 function backlogBySystem(): TimeseriesPanel {
-  return new TimeseriesPanel()
-    .title('Backlog by system')
-    .description(
+  return stackedCountsPanel({
+    title: 'Backlog by system',
+    description:
       'Builds in Cuirass’s queue by system (arch) and state: scheduled ones wait for a build machine, started ones run. A scheduled band that only grows means that system has too few machines or its machines stopped taking builds (check `cuirass remote-worker` on them). Cuirass shows at most queue_limit builds, so a flat top may be the cap.',
-    )
-    .withTarget(prom(`sum by (arch, state) (buildfarm_cuirass_pending_builds{${S}})`, '{{arch}} {{state}}'))
-    .unit('none')
-    .decimals(0)
-    .min(0)
-    .fillOpacity(30)
-    .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-    .legend(legendRight(['lastNotNull', 'max']))
-    .height(9)
-    .span(12);
+    target: prom(`sum by (arch, state) (buildfarm_cuirass_pending_builds{${S}})`, '{{arch}} {{state}}'),
+    w: 12,
+    h: 9,
+  });
 }
 
 function backlogBySpec(): TimeseriesPanel {
@@ -125,11 +111,11 @@ export function cuirassDashboard(): Dashboard {
         .axisLabel('builds / min')
         .min(0)
         .legend(legendRight(['mean', 'max']))
-        .overrideByName('succeeded', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'green' } }])
-        .overrideByName('failed', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }])
-        .overrideByName('failed-other', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'purple' } }])
-        .overrideByName('failed-dependency', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'orange' } }])
-        .overrideByName('canceled', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'text' } }])
+        .overrideByName('succeeded', fixedColor('green'))
+        .overrideByName('failed', fixedColor('red'))
+        .overrideByName('failed-other', fixedColor('purple'))
+        .overrideByName('failed-dependency', fixedColor('orange'))
+        .overrideByName('canceled', fixedColor('text'))
         .height(9)
         .span(12),
     )
@@ -149,21 +135,14 @@ export function cuirassDashboard(): Dashboard {
         .span(12),
     )
     .withPanel(
-      slowEvents(new TimeseriesPanel())
-        .title('Newly failing jobs by system')
-        .description(
-          `Builds that failed where the job’s previous build succeeded (Cuirass weather new-failure), per interval and system: regressions. Every bar is a job that just broke: find it in the failed builds table and look at the commit of its evaluation. A system whose builds end without new failures shows 0. ${SLOW_EVENTS_NOTE}`,
-        )
-        .withTarget(prom(`sum by (arch) (increase(buildfarm_cuirass_new_failures_total{${S}}[$__rate_interval])) or 0 * sum by (arch) (increase(${COMPLETED}[$__rate_interval]))`, '{{arch}}'))
-        .unit('none')
-        .decimals(0)
-        .min(0)
-        .drawStyle(common.GraphDrawStyle.Bars)
-        .fillOpacity(80)
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .legend(legendRight(['sum']))
-        .height(9)
-        .span(8),
+      countBarsPanel({
+        title: 'Newly failing jobs by system',
+        description:
+          'Builds that failed where the job’s previous build succeeded (Cuirass weather new-failure), per interval and system: regressions. Every bar is a job that just broke: find it in the failed builds table and look at the commit of its evaluation. A system whose builds end without new failures shows 0.',
+        target: prom(`sum by (arch) (increase(buildfarm_cuirass_new_failures_total{${S}}[$__rate_interval])) or 0 * sum by (arch) (increase(${COMPLETED}[$__rate_interval]))`, '{{arch}}'),
+        w: 8,
+        h: 9,
+      }),
     )
     .withPanel(
       new TablePanel()
@@ -177,36 +156,28 @@ export function cuirassDashboard(): Dashboard {
     )
     .withRow(new RowBuilder('Evaluations'))
     .withPanel(
-      slowEvents(new TimeseriesPanel())
-        .title('Evaluation duration (p50 / p95)')
-        .description(
-          `How long evaluations took (evaltime - timestamp, as Cuirass computes it), by specification: median and 95th percentile of those that ended in the interval. Evaluations growing towards the specification’s period pile up; look at the evaluation logs on Cuirass (often a slow channel fetch or a huge derivation graph). ${SLOW_EVENTS_NOTE}`,
-        )
-        .withTarget(prom(`histogram_quantile(0.5, sum by (le, repo) (rate(${EVAL_BUCKETS}[$__rate_interval])))`, '{{repo}} p50', 'A'))
-        .withTarget(prom(`histogram_quantile(0.95, sum by (le, repo) (rate(${EVAL_BUCKETS}[$__rate_interval])))`, '{{repo}} p95', 'B'))
-        .unit('s')
-        .min(0)
-        .spanNulls(true)
-        .legend(legendRight(['mean', 'max']))
-        .height(9)
-        .span(12),
+      percentilesPanel({
+        title: 'Evaluation duration (p50 / p95)',
+        description:
+          'How long evaluations took (evaltime - timestamp, as Cuirass computes it), by specification: median and 95th percentile of those that ended in the interval. Evaluations growing towards the specification’s period pile up; look at the evaluation logs on Cuirass (often a slow channel fetch or a huge derivation graph).',
+        metric: 'buildfarm_cuirass_evaluation_duration_seconds',
+        selector: S,
+        by: 'repo',
+        w: 12,
+        h: 9,
+      }),
     )
     .withPanel(
-      slowEvents(new TimeseriesPanel())
-        .title('Evaluation results')
-        .description(`Evaluations seen ending per interval, by result. evaluation-failed means the specification’s channels did not evaluate (a Guix package definition error, or a fetch failure): its builds are not queued until the next good evaluation. Read the evaluation log on Cuirass. ${SLOW_EVENTS_NOTE}`)
-        .withTarget(prom(`sum by (repo, result) (increase(buildfarm_cuirass_evaluation_duration_seconds_count{${S}}[$__rate_interval]))`, '{{repo}} {{result}}'))
-        .unit('none')
-        .decimals(0)
-        .min(0)
-        .drawStyle(common.GraphDrawStyle.Bars)
-        .fillOpacity(80)
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .legend(legendRight(['sum']))
-        .overrideByRegexp('.* evaluation-failed', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }])
-        .overrideByRegexp('.* evaluation-aborted', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'orange' } }])
-        .height(9)
-        .span(12),
+      countBarsPanel({
+        title: 'Evaluation results',
+        description:
+          'Evaluations seen ending per interval, by result. evaluation-failed means the specification’s channels did not evaluate (a Guix package definition error, or a fetch failure): its builds are not queued until the next good evaluation. Read the evaluation log on Cuirass.',
+        target: prom(`sum by (repo, result) (increase(buildfarm_cuirass_evaluation_duration_seconds_count{${S}}[$__rate_interval]))`, '{{repo}} {{result}}'),
+        w: 12,
+        h: 9,
+      })
+        .overrideByRegexp('.* evaluation-failed', fixedColor('red'))
+        .overrideByRegexp('.* evaluation-aborted', fixedColor('orange')),
     )
     .build();
 }

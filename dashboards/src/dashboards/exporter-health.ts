@@ -5,7 +5,7 @@
  */
 import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { newDashboard, ofSelectedExporters, prom } from '../lib/dashboard.js';
-import { rising, row, statPanel, timeseriesPanel } from '../lib/panels.js';
+import { fixedColor, rising, row, statPanel, timeseriesPanel } from '../lib/panels.js';
 
 export const UID = 'buildscope-exporter';
 
@@ -42,7 +42,7 @@ export function buildExporterHealth(): Dashboard {
         unit: 'short',
         targets: [prom(`sum by (source, result) (rate(buildfarm_source_polls_total{${S}}[$__rate_interval])) * 60`, '{{source}} {{result}}')],
       })
-        .overrideByRegexp('.* error$', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }]),
+        .overrideByRegexp('.* error$', fixedColor('red')),
       timeseriesPanel({
         title: 'Last successful poll age',
         description: 'Seconds since each source\'s latest successful poll. It should stay below the poll interval (see the dashed line at 5 min); a rising line means stale data and usually an alert. Check poll errors and upstream codes next to it.',

@@ -24,6 +24,20 @@ function quantile(metric: string, q: number, window: string): string {
   return `histogram_quantile(${q}, sum by (repo, le) (rate(${metric}_bucket{${G}}[${window}])))`;
 }
 
+/** p50 and p95 of a task histogram by repo, over the rate window (a slow-events panel). */
+function repoPercentiles(title: string, description: string, metric: string) {
+  return slowEvents(
+    timeseriesPanel({
+      title,
+      description: `${description} ${SLOW_EVENTS_NOTE}`,
+      w: 12,
+      h: 8,
+      unit: 's',
+      targets: [prom(quantile(metric, 0.5, '$__rate_interval'), '{{repo}} p50', 'A'), prom(quantile(metric, 0.95, '$__rate_interval'), '{{repo}} p95', 'B')],
+    }),
+  );
+}
+
 /** A plugin tasks table on the selected girar sources and repos, any age. */
 function tasksTarget(states: string[]) {
   return buildscope({ queryType: 'tasks', source: ['$source'], kind: ['girar'], repo: ['$repo'], state: states, sort: 'state_since', order: 'asc', limit: 100, useTimeRange: false });
@@ -220,31 +234,15 @@ export function buildGirar(): Dashboard {
 
   d.withRow(
     row('Queue wait and duration', [
-      slowEvents(
-        timeseriesPanel({
-          title: 'Queue wait p50 / p95 by repo',
-          description: `How long tasks waited in AWAITING before a builder took them (over the rate window; gaps: no task started). A rising p95 means too few builders for the load. ${SLOW_EVENTS_NOTE}`,
-          w: 12,
-          h: 8,
-          unit: 's',
-          targets: [
-            prom(quantile('buildfarm_task_queue_wait_seconds', 0.5, '$__rate_interval'), '{{repo}} p50', 'A'),
-            prom(quantile('buildfarm_task_queue_wait_seconds', 0.95, '$__rate_interval'), '{{repo}} p95', 'B'),
-          ],
-        }),
+      repoPercentiles(
+        'Queue wait p50 / p95 by repo',
+        'How long tasks waited in AWAITING before a builder took them (over the rate window; gaps: no task started). A rising p95 means too few builders for the load.',
+        'buildfarm_task_queue_wait_seconds',
       ),
-      slowEvents(
-        timeseriesPanel({
-          title: 'Task duration p50 / p95 by repo',
-          description: `How long tasks took from BUILDING to DONE, TESTED, SWEPT or FAILED (approvals and commit included), over the rate window. A jump in one repo: big rebuilds or a slow builder. ${SLOW_EVENTS_NOTE}`,
-          w: 12,
-          h: 8,
-          unit: 's',
-          targets: [
-            prom(quantile('buildfarm_task_duration_seconds', 0.5, '$__rate_interval'), '{{repo}} p50', 'A'),
-            prom(quantile('buildfarm_task_duration_seconds', 0.95, '$__rate_interval'), '{{repo}} p95', 'B'),
-          ],
-        }),
+      repoPercentiles(
+        'Task duration p50 / p95 by repo',
+        'How long tasks took from BUILDING to DONE, TESTED, SWEPT or FAILED (approvals and commit included), over the rate window. A jump in one repo: big rebuilds or a slow builder.',
+        'buildfarm_task_duration_seconds',
       ),
       barGaugePanel({
         title: 'Queue wait p95 over the time range',

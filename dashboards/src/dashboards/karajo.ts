@@ -4,20 +4,16 @@
  * plugin's `/api/v1/jobs` view (descriptions, schedules, links to karajo).
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
-import { RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, type Dashboard, type DynamicConfigValue, type Threshold } from '@grafana/grafana-foundation-sdk/dashboard';
+import { RowBuilder, type Dashboard, type DynamicConfigValue } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { buildscopeRef } from '../datasources.js';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant } from '../lib/dashboard.js';
-import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
+import { countBarsPanel, fixedColor, legendRight, percentilesPanel, steps } from '../lib/panels.js';
 
 const S = 'source=~"$source"';
-
-function steps(...list: Threshold[]): ThresholdsConfigBuilder {
-  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(list);
-}
 
 /** 0 = no (green), 1 = yes (in `color`), shown as coloured text in a table cell. */
 function yesNo(color: string): DynamicConfigValue[] {
@@ -110,35 +106,28 @@ export function karajoDashboard(): Dashboard {
     .withPanel(statusTable())
     .withRow(new RowBuilder('Runs'))
     .withPanel(
-      slowEvents(new TimeseriesPanel())
-        .title('Run results')
-        .description(`Runs seen ending per interval, by job and result (paused ticks are not runs). Red bars are failed runs: read that run’s log in karajo. No bars at all for a scheduled job means it has not run (see overdue). ${SLOW_EVENTS_NOTE}`)
-        .withTarget(prom(`sum by (karajo_job, result) (increase(buildfarm_karajo_runs_total{${S}}[$__rate_interval]))`, '{{karajo_job}} {{result}}'))
-        .unit('none')
-        .decimals(0)
-        .drawStyle(common.GraphDrawStyle.Bars)
-        .fillOpacity(80)
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Right).calcs(['sum']))
-        .overrideByRegexp('.* failed', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }])
-        .overrideByRegexp('.* canceled', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'orange' } }])
-        .height(9)
-        .span(12),
+      countBarsPanel({
+        title: 'Run results',
+        description: 'Runs seen ending per interval, by job and result (paused ticks are not runs). Red bars are failed runs: read that run’s log in karajo. No bars at all for a scheduled job means it has not run (see overdue).',
+        target: prom(`sum by (karajo_job, result) (increase(buildfarm_karajo_runs_total{${S}}[$__rate_interval]))`, '{{karajo_job}} {{result}}'),
+        fromZero: false,
+        w: 12,
+        h: 9,
+      })
+        .overrideByRegexp('.* failed', fixedColor('red'))
+        .overrideByRegexp('.* canceled', fixedColor('orange')),
     )
     .withPanel(
-      slowEvents(new TimeseriesPanel())
-        .title('Run duration (p50 / p95)')
-        .description(
-          `How long runs took, by job: median and 95th percentile of the runs that ended in the interval (start and end as the exporter saw them, precise to one poll interval). A job getting slower or nearing its interval will soon overlap itself: look at what the job does. ${SLOW_EVENTS_NOTE}`,
-        )
-        .withTarget(prom(`histogram_quantile(0.5, sum by (le, karajo_job) (rate(buildfarm_karajo_run_duration_seconds_bucket{${S}}[$__rate_interval])))`, '{{karajo_job}} p50', 'A'))
-        .withTarget(prom(`histogram_quantile(0.95, sum by (le, karajo_job) (rate(buildfarm_karajo_run_duration_seconds_bucket{${S}}[$__rate_interval])))`, '{{karajo_job}} p95', 'B'))
-        .unit('s')
-        .min(0)
-        .spanNulls(true)
-        .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Right).calcs(['mean', 'max']))
-        .height(9)
-        .span(12),
+      percentilesPanel({
+        title: 'Run duration (p50 / p95)',
+        description:
+          'How long runs took, by job: median and 95th percentile of the runs that ended in the interval (start and end as the exporter saw them, precise to one poll interval). A job getting slower or nearing its interval will soon overlap itself: look at what the job does.',
+        metric: 'buildfarm_karajo_run_duration_seconds',
+        selector: S,
+        by: 'karajo_job',
+        w: 12,
+        h: 9,
+      }),
     )
     .withPanel(
       new TimeseriesPanel()
@@ -147,7 +136,7 @@ export function karajoDashboard(): Dashboard {
         .withTarget(prom(`time() - max by (karajo_job) (buildfarm_karajo_job_last_run_timestamp_seconds{${S}})`, '{{karajo_job}}'))
         .unit('s')
         .min(0)
-        .legend(new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Right).calcs(['lastNotNull']))
+        .legend(legendRight(['lastNotNull']))
         .height(8)
         .span(24),
     )

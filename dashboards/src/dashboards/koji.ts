@@ -4,24 +4,17 @@
  * `buildfarm_koji_*`; the hosts table at the bottom is the plugin's `/api/v1/workers` view.
  */
 import * as common from '@grafana/grafana-foundation-sdk/common';
-import { MappingType, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, type Dashboard, type DynamicConfigValue, type Threshold } from '@grafana/grafana-foundation-sdk/dashboard';
+import { MappingType, RowBuilder, type Dashboard, type DynamicConfigValue } from '@grafana/grafana-foundation-sdk/dashboard';
 import { PanelBuilder as StatPanel } from '@grafana/grafana-foundation-sdk/stat';
 import { PanelBuilder as TablePanel } from '@grafana/grafana-foundation-sdk/table';
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 import { buildscopeRef } from '../datasources.js';
 import { buildscope } from '../lib/buildscope-query.js';
 import { newDashboard, prom, promInstant } from '../lib/dashboard.js';
+import { countBarsPanel, fixedColor, legendRight, percentilesPanel, stackedCountsPanel, steps } from '../lib/panels.js';
 import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
 
 const S = 'source=~"$source"';
-
-function steps(...list: Threshold[]): ThresholdsConfigBuilder {
-  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(list);
-}
-
-function legendRight(calcs: string[]): common.VizLegendOptionsBuilder {
-  return new common.VizLegendOptionsBuilder().displayMode(common.LegendDisplayMode.Table).placement(common.LegendPlacement.Right).calcs(calcs);
-}
 
 /** 1 = `yes` in green, 0 = `no` in red (`down` / `up` style booleans). */
 function upDown(up: string, down: string): DynamicConfigValue[] {
@@ -51,20 +44,9 @@ function upStat(title: string, description: string, expr: string): StatPanel {
     .noValue('unknown');
 }
 
-/** p50 and p95 of a Koji histogram by one label. */
+/** p50 and p95 of a Koji histogram by method or channel. */
 function percentiles(title: string, description: string, metric: string, by: 'method' | 'channel'): TimeseriesPanel {
-  const q = (p: number) => `histogram_quantile(${p}, sum by (le, ${by}) (rate(${metric}_bucket{${S}}[$__rate_interval])))`;
-  return slowEvents(new TimeseriesPanel())
-    .title(title)
-    .description(`${description} ${SLOW_EVENTS_NOTE}`)
-    .withTarget(prom(q(0.5), `{{${by}}} p50`, 'A'))
-    .withTarget(prom(q(0.95), `{{${by}}} p95`, 'B'))
-    .unit('s')
-    .min(0)
-    .spanNulls(true)
-    .legend(legendRight(['mean', 'max']))
-    .height(9)
-    .span(12);
+  return percentilesPanel({ title, description, metric, selector: S, by, w: 12, h: 9 });
 }
 
 function hostTable(): TablePanel {
@@ -133,35 +115,25 @@ export function kojiDashboard(): Dashboard {
     )
     .withRow(new RowBuilder('Tasks'))
     .withPanel(
-      new TimeseriesPanel()
-        .title('Unfinished tasks by state')
-        .description('FREE tasks wait for a host, ASSIGNED ones were offered to a host, OPEN ones run (the hub’s own counts). FREE growing while OPEN stays flat: the hosts are full or not taking tasks; compare with host load and readiness below.')
-        .withTarget(prom(`sum by (state) (buildfarm_koji_tasks{${S}})`, '{{state}}'))
-        .unit('none')
-        .decimals(0)
-        .min(0)
-        .fillOpacity(30)
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .legend(legendRight(['lastNotNull', 'max']))
-        .overrideByName('FREE', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'yellow' } }])
-        .overrideByName('ASSIGNED', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'orange' } }])
-        .overrideByName('OPEN', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'blue' } }])
-        .height(9)
-        .span(12),
+      stackedCountsPanel({
+        title: 'Unfinished tasks by state',
+        description: 'FREE tasks wait for a host, ASSIGNED ones were offered to a host, OPEN ones run (the hub’s own counts). FREE growing while OPEN stays flat: the hosts are full or not taking tasks; compare with host load and readiness below.',
+        target: prom(`sum by (state) (buildfarm_koji_tasks{${S}})`, '{{state}}'),
+        w: 12,
+        h: 9,
+      })
+        .overrideByName('FREE', fixedColor('yellow'))
+        .overrideByName('ASSIGNED', fixedColor('orange'))
+        .overrideByName('OPEN', fixedColor('blue')),
     )
     .withPanel(
-      new TimeseriesPanel()
-        .title('Unfinished tasks by method')
-        .description('The same tasks split by method (build, buildArch, newRepo, createrepo, ...; methods outside the source’s list are `other`). A pile of one method (e.g. newRepo) tells which channel is short.')
-        .withTarget(prom(`sum by (method) (buildfarm_koji_tasks{${S}})`, '{{method}}'))
-        .unit('none')
-        .decimals(0)
-        .min(0)
-        .fillOpacity(30)
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .legend(legendRight(['lastNotNull', 'max']))
-        .height(9)
-        .span(12),
+      stackedCountsPanel({
+        title: 'Unfinished tasks by method',
+        description: 'The same tasks split by method (build, buildArch, newRepo, createrepo, ...; methods outside the source’s list are `other`). A pile of one method (e.g. newRepo) tells which channel is short.',
+        target: prom(`sum by (method) (buildfarm_koji_tasks{${S}})`, '{{method}}'),
+        w: 12,
+        h: 9,
+      }),
     )
     .withPanel(
       slowEvents(new TimeseriesPanel())
@@ -172,27 +144,21 @@ export function kojiDashboard(): Dashboard {
         .axisLabel('tasks / min')
         .min(0)
         .legend(legendRight(['mean', 'max']))
-        .overrideByRegexp('.* FAILED', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }])
+        .overrideByRegexp('.* FAILED', fixedColor('red'))
         .height(9)
         .span(12),
     )
     .withPanel(
-      slowEvents(new TimeseriesPanel())
-        .title('Builds completed by result')
-        .description(`Builds seen leaving BUILDING per interval: complete, failed, canceled, deleted. Failed builds are the ones packagers notice first; a burst of them at once usually shares one cause (a broken buildroot tag or repo). ${SLOW_EVENTS_NOTE}`)
-        .withTarget(prom(`sum by (result) (increase(buildfarm_koji_builds_completed_total{${S}}[$__rate_interval]))`, '{{result}}'))
-        .unit('none')
-        .decimals(0)
-        .min(0)
-        .drawStyle(common.GraphDrawStyle.Bars)
-        .fillOpacity(80)
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .legend(legendRight(['sum']))
-        .overrideByName('complete', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'green' } }])
-        .overrideByName('failed', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }])
-        .overrideByName('canceled', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'orange' } }])
-        .height(9)
-        .span(12),
+      countBarsPanel({
+        title: 'Builds completed by result',
+        description: 'Builds seen leaving BUILDING per interval: complete, failed, canceled, deleted. Failed builds are the ones packagers notice first; a burst of them at once usually shares one cause (a broken buildroot tag or repo).',
+        target: prom(`sum by (result) (increase(buildfarm_koji_builds_completed_total{${S}}[$__rate_interval]))`, '{{result}}'),
+        w: 12,
+        h: 9,
+      })
+        .overrideByName('complete', fixedColor('green'))
+        .overrideByName('failed', fixedColor('red'))
+        .overrideByName('canceled', fixedColor('orange')),
     )
     .withRow(new RowBuilder('Durations'))
     .withPanel(
@@ -257,20 +223,16 @@ export function kojiDashboard(): Dashboard {
         .span(12),
     )
     .withPanel(
-      new TimeseriesPanel()
-        .title('Channel hosts by state')
-        .description('Hosts of each channel that are ready, not ready (enabled but not taking tasks) or disabled. A channel with no ready host runs nothing: re-enable or repair its hosts.')
-        .withTarget(prom(`sum by (channel, state) (buildfarm_koji_channel_hosts{${S}})`, '{{channel}} {{state}}'))
-        .unit('none')
-        .decimals(0)
-        .min(0)
-        .fillOpacity(30)
-        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
-        .legend(legendRight(['lastNotNull']))
-        .overrideByRegexp('.* not_ready', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'orange' } }])
-        .overrideByRegexp('.* disabled', [{ id: 'color', value: { mode: 'fixed', fixedColor: 'red' } }])
-        .height(9)
-        .span(12),
+      stackedCountsPanel({
+        title: 'Channel hosts by state',
+        description: 'Hosts of each channel that are ready, not ready (enabled but not taking tasks) or disabled. A channel with no ready host runs nothing: re-enable or repair its hosts.',
+        target: prom(`sum by (channel, state) (buildfarm_koji_channel_hosts{${S}})`, '{{channel}} {{state}}'),
+        legendCalcs: ['lastNotNull'],
+        w: 12,
+        h: 9,
+      })
+        .overrideByRegexp('.* not_ready', fixedColor('orange'))
+        .overrideByRegexp('.* disabled', fixedColor('red')),
     )
     .withRow(new RowBuilder('Hosts (exporter)'))
     .withPanel(

@@ -9,8 +9,8 @@
  */
 import * as bargauge from '@grafana/grafana-foundation-sdk/bargauge';
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
-import { BarGaugeDisplayMode, BigValueColorMode, BigValueGraphMode, GraphThresholdsStyleMode, LegendDisplayMode, LegendPlacement, ReduceDataOptionsBuilder, StackingConfigBuilder, StackingMode, VizLegendOptionsBuilder, VizOrientation, GraphThresholdsStyleConfigBuilder, TableSortByFieldStateBuilder, VisibilityMode, type DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
-import { MappingType, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, type DataTransformerConfig, type Panel, type ThresholdsConfig, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
+import { BarGaugeDisplayMode, BigValueColorMode, BigValueGraphMode, GraphDrawStyle, GraphThresholdsStyleMode, LegendDisplayMode, LegendPlacement, ReduceDataOptionsBuilder, StackingConfigBuilder, StackingMode, VizLegendOptionsBuilder, VizOrientation, GraphThresholdsStyleConfigBuilder, TableSortByFieldStateBuilder, VisibilityMode, type DataSourceRef } from '@grafana/grafana-foundation-sdk/common';
+import { MappingType, RowBuilder, ThresholdsConfigBuilder, ThresholdsMode, type DataTransformerConfig, type DynamicConfigValue, type Panel, type Threshold, type ThresholdsConfig, type ValueMapping } from '@grafana/grafana-foundation-sdk/dashboard';
 import * as stat from '@grafana/grafana-foundation-sdk/stat';
 import * as statetimeline from '@grafana/grafana-foundation-sdk/statetimeline';
 import * as table from '@grafana/grafana-foundation-sdk/table';
@@ -18,6 +18,8 @@ import * as text from '@grafana/grafana-foundation-sdk/text';
 import * as timeseries from '@grafana/grafana-foundation-sdk/timeseries';
 import { buildscopeRef, prometheusRef } from '../datasources.js';
 import { BuildscopeQueryBuilder } from './buildscope-query.js';
+import { prom } from './dashboard.js';
+import { SLOW_EVENTS_NOTE, slowEvents } from './slow-events.js';
 
 /** A threshold step: the colour from `value` upwards (`null` = the base colour). */
 export type Step = [color: string, value: number | null];
@@ -47,8 +49,13 @@ export interface PanelSpec {
 /** Plain green when no thresholds are given: no colour pretends to be a warning. */
 const DEFAULT_STEPS: Step[] = [['green', null]];
 
-export function thresholds(steps: Step[] = DEFAULT_STEPS): ThresholdsConfigBuilder {
-  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(steps.map(([color, value], i) => ({ color, value: i === 0 ? null : value })));
+export function thresholds(list: Step[] = DEFAULT_STEPS): ThresholdsConfigBuilder {
+  return steps(...list.map(([color, value], i) => ({ color, value: i === 0 ? null : value })));
+}
+
+/** Absolute thresholds from the SDK's own steps, as given (`{ value: null, color: 'green' }` first). */
+export function steps(...list: Threshold[]): ThresholdsConfigBuilder {
+  return new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps(list);
 }
 
 /** Green below `warn`, orange from `warn`, red from `crit`. */
@@ -195,4 +202,105 @@ export function row(title: string, panels: cog.Builder<Panel>[], collapsed = fal
   const r = new RowBuilder(title);
   for (const p of panels) r.withPanel(p);
   return r.collapsed(collapsed);
+}
+
+/*
+ * Helpers for dashboards written on the SDK's panel builders directly (Cuirass, Koji, karajo): they
+ * return the builder, and the dashboard adds the rest (overrides, thresholds, ...).
+ */
+
+/** A table legend right of the graph with these values per series (e.g. `['lastNotNull', 'max']`). */
+export function legendRight(calcs: string[]): VizLegendOptionsBuilder {
+  return new VizLegendOptionsBuilder().displayMode(LegendDisplayMode.Table).placement(LegendPlacement.Right).calcs(calcs);
+}
+
+/** Override properties that draw the matched series in one colour (`.overrideByName('failed', fixedColor('red'))`). */
+export function fixedColor(color: string): DynamicConfigValue[] {
+  return [{ id: 'color', value: { mode: 'fixed', fixedColor: color } }];
+}
+
+export interface SdkPanelSpec {
+  title: string;
+  description: string;
+  target: cog.Builder<cog.Dataquery>;
+  /** Grid width (of 24) and height. */
+  w: number;
+  h: number;
+}
+
+export interface StackedCountsSpec extends SdkPanelSpec {
+  /** Legend values (default last and max). */
+  legendCalcs?: string[];
+}
+
+/** Counts held now, stacked as areas (queue by state, hosts by state): whole numbers from 0, legend on the right. */
+export function stackedCountsPanel(spec: StackedCountsSpec): timeseries.PanelBuilder {
+  return new timeseries.PanelBuilder()
+    .title(spec.title)
+    .description(spec.description)
+    .withTarget(spec.target)
+    .unit('none')
+    .decimals(0)
+    .min(0)
+    .fillOpacity(30)
+    .stacking(new StackingConfigBuilder().mode(StackingMode.Normal))
+    .legend(legendRight(spec.legendCalcs ?? ['lastNotNull', 'max']))
+    .height(spec.h)
+    .span(spec.w);
+}
+
+export interface CountBarsSpec extends SdkPanelSpec {
+  /** Start the axis at 0 (default true). */
+  fromZero?: boolean;
+}
+
+/**
+ * Events counted per interval as stacked bars (builds by result, runs by job): whole numbers, a
+ * legend on the right with each series' sum over the range. A slow-events panel: the description
+ * gets SLOW_EVENTS_NOTE appended.
+ */
+export function countBarsPanel(spec: CountBarsSpec): timeseries.PanelBuilder {
+  const b = slowEvents(new timeseries.PanelBuilder())
+    .title(spec.title)
+    .description(`${spec.description} ${SLOW_EVENTS_NOTE}`)
+    .withTarget(spec.target)
+    .unit('none')
+    .decimals(0);
+  if (spec.fromZero ?? true) b.min(0);
+  return b
+    .drawStyle(GraphDrawStyle.Bars)
+    .fillOpacity(80)
+    .stacking(new StackingConfigBuilder().mode(StackingMode.Normal))
+    .legend(legendRight(['sum']))
+    .height(spec.h)
+    .span(spec.w);
+}
+
+export interface PercentilesSpec {
+  title: string;
+  description: string;
+  /** The histogram, without `_bucket`. */
+  metric: string;
+  /** Label matchers for the buckets (e.g. `source=~"$source"`). */
+  selector: string;
+  /** The label to split by (one p50 and one p95 line per value). */
+  by: string;
+  w: number;
+  h: number;
+}
+
+/** p50 and p95 of a histogram by one label, in seconds. A slow-events panel: the description gets SLOW_EVENTS_NOTE appended. */
+export function percentilesPanel(spec: PercentilesSpec): timeseries.PanelBuilder {
+  const q = (p: number) => `histogram_quantile(${p}, sum by (le, ${spec.by}) (rate(${spec.metric}_bucket{${spec.selector}}[$__rate_interval])))`;
+  return slowEvents(new timeseries.PanelBuilder())
+    .title(spec.title)
+    .description(`${spec.description} ${SLOW_EVENTS_NOTE}`)
+    .withTarget(prom(q(0.5), `{{${spec.by}}} p50`, 'A'))
+    .withTarget(prom(q(0.95), `{{${spec.by}}} p95`, 'B'))
+    .unit('s')
+    .min(0)
+    .spanNulls(true)
+    .legend(legendRight(['mean', 'max']))
+    .height(spec.h)
+    .span(spec.w);
 }

@@ -232,8 +232,8 @@ describe('dashboards reference only provisioned datasources', () => {
     }
   }
 
-  it.runIf(files.length === 0)('(no generated dashboards yet)', () => {
-    console.warn(`no dashboards in ${GENERATED}: nothing to check`);
+  it('dashboards/generated holds the generated dashboards', () => {
+    expect(files.length, `dashboards in ${GENERATED}`).toBeGreaterThan(0);
   });
 
   it.each(files)('%s', (name) => {

@@ -4,9 +4,10 @@
  * duration percentiles, a task search and one task's builds and approvals, from the exporter's
  * JSON API.
  */
-import type { Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
+import { AnnotationQueryBuilder, type Dashboard } from '@grafana/grafana-foundation-sdk/dashboard';
 import { GIRAR_BUILT } from '../alerts/recording.js';
 import { buildscope } from '../lib/buildscope-query.js';
+import { buildscopeRef } from '../datasources.js';
 import { newDashboard, prom, promInstant, promVariable, textVariable } from '../lib/dashboard.js';
 import { barGaugePanel, markdownPanel, rising, row, statPanel, tablePanel, timeseriesPanel } from '../lib/panels.js';
 import { SLOW_EVENTS_NOTE, slowEvents } from '../lib/slow-events.js';
@@ -80,6 +81,16 @@ export function buildGirar(): Dashboard {
     plugin: true,
   });
   variables(d);
+  // Failed tasks as markers on the time series (the plugin's annotation query: a tasks query whose
+  // finished tasks become events at their finish time).
+  d.annotation(
+    new AnnotationQueryBuilder()
+      .name('Failed tasks')
+      .datasource(buildscopeRef)
+      .enable(true)
+      .iconColor('red')
+      .target(buildscope({ queryType: 'tasks', kind: ['girar'], source: ['$source'], phase: ['failed'] }, 'Anno')),
+  );
 
   d.withRow(
     row('Tasks by repo and state', [

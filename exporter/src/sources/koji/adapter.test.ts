@@ -7,33 +7,22 @@
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Task } from '../../model/task.js';
-import { ManualClock } from '../../util/clock.js';
 import { UpstreamHttp } from '../http.js';
 import type { Snapshot } from '../source.js';
 import { KojiAdapter } from './adapter.js';
 import { KojiFaultError } from './client.js';
 import { parseKojiConfig } from './config.js';
-import { KojiSimulator, type KojiSimulatorOptions } from './simulator.js';
+import type { KojiSimulatorOptions } from './simulator.js';
+import { boot as bootSimulator, closeAll } from './simulator-test-helpers.js';
 
-const T0 = Date.parse('2026-03-16T12:00:00Z');
-const sims: KojiSimulator[] = [];
-afterEach(async () => {
-  await Promise.all(sims.splice(0).map((s) => s.close()));
-});
+afterEach(closeAll);
 
 async function boot(simOptions: Partial<KojiSimulatorOptions> = {}, config: Record<string, unknown> = {}) {
-  const clock = new ManualClock(T0);
-  const sim = new KojiSimulator({ clock, seed: 3, manual: true, ...simOptions });
-  sims.push(sim);
-  const base = await sim.listen();
+  const { clock, sim, base, tick } = await bootSimulator({ seed: 3, manual: true, ...simOptions });
   const adapter = new KojiAdapter(parseKojiConfig({ url: `${base}/kojihub`, ...config }), { name: 'fedora', log: pino({ level: 'silent' }), clock, http: new UpstreamHttp(), pollTimeoutSeconds: 10 });
   const poll = async (): Promise<Snapshot> => adapter.poll(AbortSignal.timeout(10_000));
   const task = (snap: Snapshot, id: number | string): Task | undefined => snap.tasks.find((t) => t.id === String(id));
-  /** Move the hub's time on (hosts check in every 15 s). */
-  const tick = (ms: number) => {
-    clock.advance(ms);
-    sim.step();
-  };
+  // tick: move the hub's time on (hosts check in every 15 s).
   return { clock, sim, adapter, poll, task, tick, base };
 }
 

@@ -20,11 +20,10 @@ import { UpstreamHttp } from '../http.js';
 import type { Snapshot } from '../source.js';
 import { KojiAdapter } from './adapter.js';
 import { parseKojiConfig } from './config.js';
-import { KojiSimulator, type KojiSimulatorOptions } from './simulator.js';
-import { ok as rpcOk } from './simulator-test-helpers.js';
+import type { KojiSimulatorOptions } from './simulator.js';
+import { boot, closeAll, ok as rpcOk, T0 } from './simulator-test-helpers.js';
 import { decodeMethodCall, encodeMethodCall, encodeMethodResponse, isStruct, kwargs, multiCallValue, type MultiCallResult, type XmlRpcStruct, type XmlRpcValue } from './xmlrpc.js';
 
-const T0 = Date.parse('2026-03-16T12:00:00Z');
 const S0 = T0 / 1000;
 const SOURCE = 'fedora';
 const COMPLETED = 'buildfarm_koji_tasks_completed_total';
@@ -65,24 +64,16 @@ function pipeline(url: string, clock: ManualClock, config: Record<string, unknow
 // ---------------------------------------------------------------------------------------------
 // The simulator
 
-const sims: KojiSimulator[] = [];
 const pipes: ReturnType<typeof pipeline>[] = [];
 afterEach(async () => {
   for (const p of pipes.splice(0)) p.metrics.close();
-  await Promise.all(sims.splice(0).map((s) => s.close()));
+  await closeAll();
 });
 
 async function simBoot(simOptions: Partial<KojiSimulatorOptions> = {}, config: Record<string, unknown> = {}) {
-  const clock = new ManualClock(T0);
-  const sim = new KojiSimulator({ clock, seed: 3, manual: true, ...simOptions });
-  sims.push(sim);
-  const base = await sim.listen();
+  const { clock, sim, base, tick } = await boot({ seed: 3, manual: true, ...simOptions });
   const p = pipeline(`${base}/kojihub`, clock, config);
   pipes.push(p);
-  const tick = (ms: number) => {
-    clock.advance(ms);
-    sim.step();
-  };
   return { ...p, sim, clock, base, tick };
 }
 

@@ -86,11 +86,16 @@ export async function closeAll(): Promise<void> {
   sims = [];
 }
 
-export async function boot(opts: Partial<KojiSimulatorOptions> = {}): Promise<{ sim: KojiSimulator; clock: ManualClock; base: string }> {
+/** A simulator on loopback with a manual clock at T0 (closed by closeAll); `tick` moves the hub's time on and steps it. */
+export async function boot(opts: Partial<KojiSimulatorOptions> = {}): Promise<{ sim: KojiSimulator; clock: ManualClock; base: string; tick: (ms: number) => void }> {
   const clock = new ManualClock(T0);
   const sim = new KojiSimulator({ clock, ...opts });
   sims.push(sim);
-  return { sim, clock, base: await sim.listen() };
+  const tick = (ms: number): void => {
+    clock.advance(ms);
+    sim.step();
+  };
+  return { sim, clock, base: await sim.listen(), tick };
 }
 
 /** Drive build task `id` by hand to its buildArch stage; returns the buildArch task ids by arch. */

@@ -6,20 +6,20 @@
  * The rule file is loaded as shipped except for the groups' evaluation interval (1m in the file),
  * set to 1s here so a couple of evaluations fit in a few seconds.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
 import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { fastRuleCopies } from '../support/prometheus-rules.js';
 import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const RULES = join(ROOT, 'provisioning/prometheus/rules/buildscope.rules.yml');
 const GRAFANA_RULES = join(ROOT, 'provisioning/grafana/alerting/buildscope-alert-rules.yaml');
 const PROMETHEUS_UID = 'buildscope-prometheus';
 
@@ -59,15 +59,12 @@ describe.skipIf(!prometheusBin)('alert and recording rules on a real Prometheus 
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'buildscope-alerts-e2e-'));
-    const shipped = parse(await readFile(RULES, 'utf8')) as { groups: { name: string; interval?: string }[] };
-    shippedGroups = shipped.groups.map((g) => g.name);
-    const fast = { groups: shipped.groups.map((g) => ({ ...g, interval: '1s' })) };
-    const rules = join(dir, 'buildscope.rules.yml');
-    await writeFile(rules, stringify(fast));
+    const rules = await fastRuleCopies(dir);
+    shippedGroups = rules.groups;
 
     exporter = await startExporter(['--demo']);
     const url = exporter.url;
-    prom = await startPrometheus(prometheusBin ?? 'prometheus', { targets: [new URL(url).host], scrapeInterval: '1s', ruleFiles: [rules] });
+    prom = await startPrometheus(prometheusBin ?? 'prometheus', { targets: [new URL(url).host], scrapeInterval: '1s', ruleFiles: rules.files });
     // The demo polls every source every 5 s; wait until each has answered once so the queries have data.
     await waitUntil(async () => (await fetch(`${url}/-/ready`)).ok, 30_000, { what: 'the demo exporter to be ready' });
   }, 60_000);

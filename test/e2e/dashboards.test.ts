@@ -17,24 +17,24 @@
  * wrote is what is checked, and the seven shipped dashboards must all be there.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
+import { parse } from 'yaml';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
 import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
 import { panelQueries, resolveVariables, type DashboardJson, type PanelQuery, type ResolvedVariable, type VariableQuery } from '../support/grafana-dashboards.js';
 import { builtinVariables, grafanaIntervals, interpolate, variableReferences, type VariableValue } from '../support/grafana-vars.js';
 import { startPrometheus, type PrometheusServer } from '../support/prometheus.js';
+import { fastRuleCopies } from '../support/prometheus-rules.js';
 import { teardownE2e } from '../support/teardown.js';
 import { requireTool } from '../support/tools.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** BUILDSCOPE_DASHBOARDS_DIR points the test at other dashboard JSON (for trying out a dashboard by hand). */
 const GENERATED = process.env.BUILDSCOPE_DASHBOARDS_DIR ?? join(ROOT, 'dashboards/generated');
-const RULES_DIR = join(ROOT, 'provisioning/prometheus/rules');
 const DATASOURCES = join(ROOT, 'provisioning/grafana/datasources/buildscope.yaml');
 
 /** Every dashboard buildscope ships (issue 9), by uid. */
@@ -262,14 +262,7 @@ describe.skipIf(!prometheusBin || dashboards.length === 0)('every dashboard Prom
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'buildscope-dashboards-e2e-'));
-    const ruleFiles: string[] = [];
-    for (const f of readdirSync(RULES_DIR).filter((n) => n.endsWith('.yml') || n.endsWith('.yaml'))) {
-      const shipped = parse(await readFile(join(RULES_DIR, f), 'utf8')) as { groups?: { name: string; interval?: string }[] };
-      const fast = { groups: (shipped.groups ?? []).map((g) => ({ ...g, interval: '1s' })) };
-      const copy = join(dir, f);
-      await writeFile(copy, stringify(fast));
-      ruleFiles.push(copy);
-    }
+    const ruleFiles = (await fastRuleCopies(dir)).files;
     exporter = await startExporter(['--demo', '--log.level=warn']);
     const url = exporter.url;
     startedAt = Date.now();

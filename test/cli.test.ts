@@ -1,14 +1,14 @@
 /** The exporter's command line, run as a user runs it: node exporter/dist/main.js. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { waitUntil } from '../exporter/src/util/wait-until.js';
-import { stopTrackedChildren } from './support/children.js';
+import { stopTrackedChildren, trackChild } from './support/children.js';
 import { MAIN_JS, startExporter } from './support/exporter-process.js';
 
 /** Run the CLI to completion; killed after 20 s so a run that does not exit never outlives the test. */
@@ -69,7 +69,7 @@ describe('buildscope-exporter CLI', () => {
     expect((await run(['--help'])).stdout).toContain('--web.listen-address=ADDR');
   });
 
-  // The demo farm writes its girar tree (300 tasks, ~45,000 files) before it listens: about a second
+  // The demo farm writes its girar tree (100 tasks, ~15,000 files) before it listens: under a second
   // on an idle disk, tens of seconds on a busy one, so this test allows for the slow case.
   it('runs the demo farm, prints where it listens, serves live data and exits 0 on SIGTERM', { timeout: 90_000 }, async () => {
     let treeDir: string | undefined;
@@ -108,9 +108,33 @@ describe('buildscope-exporter CLI', () => {
     expect(treeDir && existsSync(treeDir)).toBe(false);
   });
 
+  // A supervisor may signal while the exporter is still starting (or the instant it prints where it
+  // listens; Ctrl-C reaches the process group twice). The handlers must already be in place: with
+  // the default action the process dies at once and leaves the demo's temporary tree behind. The
+  // tree appearing in the child's own TMPDIR shows the start-up is under way.
+  it('shuts down cleanly on SIGTERM (twice) received during start-up, removing the demo tree', { timeout: 120_000 }, async () => {
+    const tmp = await mkdtemp(join(tmpdir(), 'buildscope-cli-tmp-'));
+    try {
+      const child = spawn(process.execPath, [MAIN_JS, '--demo', '--web.listen-address=127.0.0.1:0', '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TMPDIR: tmp } });
+      const release = trackChild(child);
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))).finally(release);
+      await waitUntil(async () => (await readdir(tmp)).some((e) => e.startsWith('buildscope-demo-tasks-')), 60_000, { intervalMs: 5, what: 'the demo tree to be created' });
+      child.kill('SIGTERM');
+      child.kill('SIGTERM');
+      const result = await Promise.race([exited, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no exit within 60 s:\n${out}`)), 60_000))]);
+      expect(result, out).toEqual({ code: 0, signal: null });
+      expect(await readdir(tmp), 'the demo tree is removed').toEqual([]);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
   it('exits 1 with a clear message when the port is taken', async () => {
     // A config whose upstream refuses connections: no demo farm to build, so the test measures the
-    // CLI, not how fast a temp directory fills (the demo writes a 300-task girar tree).
+    // CLI, not how fast a temp directory fills (the demo writes a 100-task girar tree).
     const dir = await mkdtemp(join(tmpdir(), 'buildscope-cli-'));
     const config = join(dir, 'buildscope.yaml');
     await writeFile(config, 'sources:\n  - name: alt\n    kind: girar\n    url: http://127.0.0.1:9/\n    stream: false\n');

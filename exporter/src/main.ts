@@ -3,6 +3,7 @@
 import { pino, destination, type Logger } from 'pino';
 import { buildExporter, type Exporter } from './app.js';
 import { ALL_INTERFACES } from './cli/listen-address.js';
+import { catchShutdownSignals } from './cli/signals.js';
 import { parseFlags, parseListenAddress, USAGE, UsageError, type Flags } from './cli/flags.js';
 import { ConfigError, demoConfig, loadConfigFile } from './config/load.js';
 import type { AppConfig } from './config/schema.js';
@@ -54,7 +55,9 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
+  const signals = catchShutdownSignals();
   const log: Logger = pino({ level: flags.logLevel ?? config?.logLevel ?? 'info', base: { service: 'buildscope-exporter' } }, destination(2));
+  signals.useLogger(log);
   let demo: DemoFarm | undefined;
   if (!config) {
     demo = await startDemoFarm(log, systemClock);
@@ -87,22 +90,7 @@ async function main(argv: string[]): Promise<number> {
     ].join('\n'),
   );
 
-  await new Promise<void>((resolve) => {
-    let stopping = false;
-    // A terminal's Ctrl-C reaches the whole process group (npm, scripts/start.mjs and us), so the
-    // same signal can arrive twice: only the first starts the shutdown.
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        log.info({ signal }, 'already shutting down');
-        return;
-      }
-      stopping = true;
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
+  await signals.requested;
   const forced = setTimeout(() => {
     log.error('shutdown took longer than 10s; exiting');
     process.exit(1);

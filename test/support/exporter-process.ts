@@ -44,7 +44,9 @@ export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {},
         const url = /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1];
         return url ? { url } : undefined;
       },
-      options.listenTimeoutMs ?? 20_000,
+      // Generous: the demo farm writes its girar tree (~15,000 files) before it listens, which takes
+      // under a second on an idle disk and, measured on a busy one, up to ~10 s.
+      options.listenTimeoutMs ?? 60_000,
       { what: 'the exporter to print where it listens' },
     );
     const { url } = started;

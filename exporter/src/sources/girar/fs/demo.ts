@@ -1,5 +1,5 @@
 /**
- * Demo mode for the `fs` transport: a generated /tasks tree (300 tasks, ACL lists, a passwd file)
+ * Demo mode for the `fs` transport: a generated /tasks tree (100 tasks, ACL lists, a passwd file)
  * in a temporary directory, moved along girar's life cycle by the tree mutator every 1.5 s, and
  * the config block that reads it (with needs_approval working from the generated ACL lists).
  */
@@ -10,7 +10,7 @@ import type { DemoContext, DemoInstance } from '../../source.js';
 import { generateTree } from './generator.js';
 import { TreeMutator } from './generator-mutator.js';
 
-export const DEMO_TREE_TASKS = 300;
+export const DEMO_TREE_TASKS = 100;
 const STEP_MS = 1500;
 
 export async function demoTree(ctx: DemoContext, tasks = DEMO_TREE_TASKS): Promise<DemoInstance> {

@@ -5,3 +5,10 @@
  * with the component tests, which also import them directly so each file runs on its own.
  */
 import '../src/components/testing/jsdom-shims.js';
+
+import { configure } from '@testing-library/dom';
+
+// waitFor/findBy* give up after 1 s by default. On a loaded CI machine opening a select and
+// filling it from the (fake) datasource has taken longer, so a passing editor test timed out.
+// They still return as soon as their condition holds.
+configure({ asyncUtilTimeout: 10_000 });

@@ -13,7 +13,8 @@ import type { AppConfig } from './config/schema.js';
 import { ExporterMetrics, metricsRoute } from './metrics/index.js';
 import { defaultStatesByKind, definitionOf, lifecyclesByKind } from './sources/registry.js';
 import { SourceRunners } from './sources/runners.js';
-import { MemoryJournal } from './store/journal.js';
+import { MemoryJournal, type Journal, type JournalState } from './store/journal.js';
+import { SqliteJournal } from './store/sqlite-journal.js';
 import { Store } from './store/store.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { VERSION } from './version.js';
@@ -32,23 +33,46 @@ export interface Exporter {
 export interface ExporterOptions {
   log: Logger;
   clock?: Clock;
+  /** --reset-journal: move the journal file aside and start a fresh one. */
+  resetJournal?: boolean;
 }
 
 export async function buildExporter(config: AppConfig, options: ExporterOptions): Promise<Exporter> {
   const clock = options.clock ?? systemClock;
+  const journal = openJournal(config, clock, options);
+  let restored: JournalState;
+  try {
+    restored = journal.restore();
+  } catch (err) {
+    journal.close();
+    throw err;
+  }
   const store = new Store({
     clock,
     eventBufferSize: config.events.buffer_size,
     defaultStates: defaultStatesByKind(),
     lifecycles: lifecyclesByKind(),
     searchResultCap: config.api.search_result_cap,
-    journal: new MemoryJournal(clock.now()),
+    journal,
+    // A batch the journal could not write stays in memory and is published: the farm stays
+    // visible (a full disk must not blind the exporter); a restart before the journal recovers
+    // finds those changes again against the journal's older state.
+    onJournalError: (err, source) => options.log.error({ err, source }, `journal write failed; changes are kept in memory only until a write succeeds: ${(err as Error).message}`),
   });
+  store.restore(restored);
   // The metrics need the runners' health and the runners report polls to the metrics:
   // the health provider is bound late, through a closure.
   let runners: SourceRunners | undefined;
   const health = { health: () => runners?.health() ?? [] };
   const metrics = new ExporterMetrics({ store, health, version: VERSION, sseClients: () => sseStats().clients, refreshSeconds: refreshText(config), log: options.log });
+  const counters = metrics.restoreCounters(restored.counters);
+  journal.trackCounters(() => metrics.takeDirtyCounters());
+  if (config.journal.path !== undefined) {
+    options.log.info(
+      { journal: config.journal.path, tasks: restored.tasks.length, workers: restored.workers.length, jobs: restored.jobs.length, events: restored.events.length, counters, lastSeq: journal.lastSeq() },
+      'journal opened',
+    );
+  }
   for (const source of config.sources) {
     const fixed = definitionOf(source.kind)?.labelValues?.(source.settings) ?? {};
     for (const [label, values] of Object.entries(fixed)) metrics.restrictLabel(source.name, label, values);
@@ -75,6 +99,22 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
       store.close();
     },
   };
+}
+
+/** The SQLite journal of the config (opened, with its notes logged), or a memory journal when there is none. */
+function openJournal(config: AppConfig, clock: Clock, options: ExporterOptions): Journal {
+  const freshSeq = clock.now();
+  if (config.journal.path === undefined) return new MemoryJournal(freshSeq);
+  const { journal, notes } = SqliteJournal.open({
+    path: config.journal.path,
+    eventWindow: config.events.buffer_size,
+    sources: new Map(config.sources.map((s) => [s.name, s.kind])),
+    freshSeq,
+    ...(options.resetJournal ? { reset: true } : {}),
+    now: () => clock.now(),
+  });
+  for (const note of notes) options.log.warn({ journal: config.journal.path }, note);
+  return journal;
 }
 
 /** The "refreshed every N s" of metric HELP texts: the poll interval, or its range across sources. */

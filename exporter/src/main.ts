@@ -8,6 +8,7 @@ import { parseFlags, parseListenAddress, USAGE, UsageError, type Flags } from '.
 import { ConfigError, demoConfig, loadConfigFile } from './config/load.js';
 import type { AppConfig } from './config/schema.js';
 import { startDemoFarm, type DemoFarm } from './demo.js';
+import { JournalError } from './store/sqlite-journal.js';
 import { kindSchemas } from './sources/registry.js';
 import { systemClock } from './util/clock.js';
 import { VERSION } from './version.js';
@@ -39,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
   const overrides = {
     ...(flags.listenAddress ? { listenAddress: flags.listenAddress } : {}),
     ...(flags.logLevel ? { logLevel: flags.logLevel } : {}),
+    ...(flags.journalPath !== undefined ? { journalPath: flags.journalPath } : {}),
   };
   let config: AppConfig | undefined;
   if (flags.configFile) {
@@ -61,10 +63,19 @@ async function main(argv: string[]): Promise<number> {
   let demo: DemoFarm | undefined;
   if (!config) {
     demo = await startDemoFarm(log, systemClock);
-    config = demoConfig(demo.sources, { listenAddress: flags.listenAddress ?? '127.0.0.1:10870', ...(flags.logLevel ? { logLevel: flags.logLevel } : {}) });
+    config = demoConfig(demo.sources, { ...overrides, listenAddress: flags.listenAddress ?? '127.0.0.1:10870' });
   }
 
-  const exporter = await buildExporter(config, { log });
+  let exporter: Exporter;
+  try {
+    exporter = await buildExporter(config, { log, resetJournal: flags.resetJournal });
+  } catch (err) {
+    await demo?.close();
+    if (!(err instanceof JournalError)) throw err;
+    log.error({ file: err.file, problem: err.problem }, err.message);
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  }
   const { host, port } = parseListenAddress(config.listenAddress);
   let address: string;
   try {

@@ -1,5 +1,8 @@
 /** The real exporter process (exporter/dist/main.js), started the way a user starts it. */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
 import { trackChild } from './children.js';
@@ -20,6 +23,13 @@ export interface ExporterProcess {
  * every exporter they start, in a `finally` or afterAll (`stopTrackedChildren()` catches the rest).
  */
 export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {}, options: { listenTimeoutMs?: number } = {}): Promise<ExporterProcess> {
+  // A config-file run keeps its journal in data/buildscope.db under the working directory by
+  // default: give each exporter a journal of its own unless the test names one.
+  let journalDir: string | undefined;
+  if (!args.some((a) => a.startsWith('--journal.path')) && args.some((a) => a.startsWith('--config.file'))) {
+    journalDir = mkdtempSync(join(tmpdir(), 'buildscope-journal-'));
+    args = [...args, `--journal.path=${join(journalDir, 'journal.db')}`];
+  }
   const child = spawn(process.execPath, [MAIN_JS, '--web.listen-address=127.0.0.1:0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const release = trackChild(child);
   let out = '';
@@ -31,7 +41,10 @@ export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {},
   const exited = new Promise<number | null>((resolve) => {
     child.once('exit', (code) => resolve(code));
     child.once('error', () => resolve(null));
-  }).finally(release);
+  }).finally(() => {
+    release();
+    if (journalDir) rmSync(journalDir, { recursive: true, force: true });
+  });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     return exited;

@@ -39,6 +39,7 @@ export function testConfig(overrides: ConfigOverrides = {}): AppConfig {
       trusted_proxies: [],
       ...overrides.events,
     },
+    journal: {},
     sources: [],
   };
 }

@@ -11,6 +11,8 @@ export interface Flags {
   listenAddress?: string;
   logLevel?: AppConfig['logLevel'];
   demo: boolean;
+  journalPath?: string;
+  resetJournal: boolean;
   help: boolean;
   version: boolean;
 }
@@ -23,6 +25,9 @@ export const USAGE = `usage: buildscope-exporter [flags]
   --web.listen-address=ADDR   host:port to listen on (default :10870; 127.0.0.1:10870 in demo mode)
   --log.level=LEVEL           debug | info | warn | error (default info)
   --demo                      run the demo farm: simulators on loopback, no config file needed
+  --journal.path=FILE         the SQLite journal (default data/buildscope.db, or journal.path in the
+                              config file; the demo keeps no journal unless this is given)
+  --reset-journal             move the existing journal aside (renamed, not deleted) and start afresh
   --version                   print the version and exit
   --help                      this text
 `;
@@ -40,6 +45,8 @@ export function parseFlags(argv: string[]): Flags {
         'web.listen-address': { type: 'string' },
         'log.level': { type: 'string' },
         demo: { type: 'boolean', default: false },
+        'journal.path': { type: 'string' },
+        'reset-journal': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -55,6 +62,8 @@ export function parseFlags(argv: string[]): Flags {
   const listen = v['web.listen-address'];
   if (listen !== undefined) parseListenAddress(listen);
   if (v['config.check'] && !v['config.file']) throw new UsageError('--config.check needs --config.file=FILE');
+  if (v['journal.path'] === '') throw new UsageError('--journal.path needs a file name');
+  if (v['reset-journal'] && v['config.check']) throw new UsageError('--reset-journal and --config.check are exclusive: a check changes nothing');
   if (v.demo && v['config.file']) throw new UsageError('--demo and --config.file are exclusive: the demo farm needs no config file');
   return {
     ...(v['config.file'] !== undefined ? { configFile: v['config.file'] } : {}),
@@ -62,6 +71,8 @@ export function parseFlags(argv: string[]): Flags {
     ...(listen !== undefined ? { listenAddress: listen } : {}),
     ...(level !== undefined ? { logLevel: level as AppConfig['logLevel'] } : {}),
     demo: v.demo ?? false,
+    ...(v['journal.path'] !== undefined ? { journalPath: v['journal.path'] } : {}),
+    resetJournal: v['reset-journal'] ?? false,
     help: v.help ?? false,
     version: v.version ?? false,
   };

@@ -25,6 +25,8 @@ export interface KindSchemas {
 export interface Overrides {
   listenAddress?: string;
   logLevel?: AppConfig['logLevel'];
+  /** --journal.path: the journal file (also turns the journal on in demo mode). */
+  journalPath?: string;
 }
 
 export class ConfigError extends Error {
@@ -76,6 +78,7 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
     demo: false,
     api: cfg.api,
     events: eventsSettings(cfg.events),
+    journal: overrides.journalPath !== undefined ? { path: overrides.journalPath } : cfg.journal.enabled ? { path: cfg.journal.path } : {},
     sources,
   });
 }
@@ -150,6 +153,8 @@ export function demoConfig(sources: SourceConfig[], overrides: Overrides = {}): 
     demo: true,
     api: cfg.api,
     events: eventsSettings(cfg.events),
+    // The simulators start afresh each run, so the demo keeps nothing unless asked to.
+    journal: overrides.journalPath !== undefined ? { path: overrides.journalPath } : {},
     sources,
   });
 }

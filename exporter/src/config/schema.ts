@@ -49,6 +49,14 @@ export const apiSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const journalSchema = Type.Object(
+  {
+    enabled: Type.Boolean({ default: true, description: 'Keep state, events and counters across restarts in an SQLite file (off: start empty every time)' }),
+    path: Type.String({ minLength: 1, default: 'data/buildscope.db', description: 'The journal file, relative to the working directory; the --journal.path flag overrides it' }),
+  },
+  { additionalProperties: false, default: {} },
+);
+
 export const fileSchema = Type.Object(
   {
     web: Type.Optional(
@@ -60,6 +68,7 @@ export const fileSchema = Type.Object(
     log: Type.Optional(Type.Object({ level: Type.Optional(Type.Union(LOG_LEVELS.map((l) => Type.Literal(l)))) }, { additionalProperties: false })),
     api: apiSchema,
     events: eventsSchema,
+    journal: journalSchema,
     sources: Type.Array(commonSourceSchema, { minItems: 1, errorMessage: 'expected a list of at least one source' }),
   },
   { additionalProperties: false },
@@ -86,6 +95,8 @@ export interface AppConfig {
   demo: boolean;
   api: ApiConfig;
   events: Omit<EventsConfig, 'heartbeat_interval' | 'max_lifetime'> & { heartbeatSeconds: number; maxLifetimeSeconds: number };
+  /** The journal file; undefined: nothing is kept across restarts (demo mode, `journal.enabled: false`). */
+  journal: { path?: string };
   sources: SourceConfig[];
 }
 

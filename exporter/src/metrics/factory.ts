@@ -3,6 +3,7 @@
  * that is declared there, with exactly its declared type, labels, buckets and help.
  */
 import { Counter, Gauge, Histogram, type LabelValues, type Registry } from 'prom-client';
+import type { CounterValue } from '../store/journal.js';
 import { METRICS, helpText, type KeyOfType, type LabelName } from './definitions.js';
 
 export interface FamilyContext {
@@ -52,6 +53,51 @@ export type Labels<K extends keyof typeof METRICS> = Record<LabelName<K>, string
  */
 export class SourceSeries {
   private readonly bySource = new Map<string, Map<string, () => void>>();
+  /** Every event-fed counter series' value (metric name + labels -> value), for the journal. */
+  private readonly counterValues = new Map<string, CounterValue>();
+  /** Keys of counterValues changed since `takeDirtyCounters`. */
+  private readonly dirty = new Set<string>();
+  private readonly counters = new Map<string, { restore(labels: Record<string, string>, value: number): void }>();
+
+  /** A counter family whose values the journal keeps (SourceCounter registers itself). */
+  registerCounter(name: string, counter: { restore(labels: Record<string, string>, value: number): void }): void {
+    this.counters.set(name, counter);
+  }
+
+  counted(name: string, labels: Record<string, string>, by: number): void {
+    const key = `${name}${JSON.stringify(labels)}`;
+    const held = this.counterValues.get(key);
+    if (held) held.value += by;
+    else this.counterValues.set(key, { family: name, labels: { ...labels }, value: by });
+    this.dirty.add(key);
+  }
+
+  /** The counter series that moved since the last call (the journal writes them with each batch). */
+  takeDirtyCounters(): CounterValue[] {
+    const out: CounterValue[] = [];
+    for (const key of this.dirty) {
+      const v = this.counterValues.get(key);
+      if (v) out.push({ family: v.family, labels: v.labels, value: v.value });
+    }
+    this.dirty.clear();
+    return out;
+  }
+
+  /**
+   * Counter values an earlier run reached (journal high-water marks): the series continue from
+   * there instead of restarting at 0. Families this version no longer has are ignored.
+   */
+  restoreCounters(values: readonly CounterValue[]): number {
+    let restored = 0;
+    for (const v of values) {
+      const counter = this.counters.get(v.family);
+      if (!counter || !Number.isFinite(v.value) || v.value <= 0) continue;
+      counter.restore(v.labels, v.value);
+      restored += 1;
+    }
+    this.dirty.clear();
+    return restored;
+  }
 
   remember(family: string, source: string, labels: object, remove: () => void): void {
     let held = this.bySource.get(source);
@@ -63,6 +109,12 @@ export class SourceSeries {
   forget(source: string): void {
     for (const remove of this.bySource.get(source)?.values() ?? []) remove();
     this.bySource.delete(source);
+    for (const [key, v] of this.counterValues) {
+      if (v.labels.source === source) {
+        this.counterValues.delete(key);
+        this.dirty.delete(key);
+      }
+    }
   }
 }
 
@@ -78,12 +130,25 @@ export class SourceCounter<K extends SourceCounterKey> {
     private readonly series: SourceSeries,
   ) {
     this.counter = makeCounter(ctx, key);
+    series.registerCounter(METRICS[key].name, this);
   }
 
   inc(labels: Labels<K> & { source: string }, value = 1): void {
     const values = labels as LabelValues<LabelName<K>>;
     this.series.remember(this.key, labels.source, labels, () => this.counter.remove(values));
     this.counter.inc(values, value);
+    this.series.counted(METRICS[this.key].name, labels, value);
+  }
+
+  /** Continue a series from a value an earlier run reached (labels as the journal kept them). */
+  restore(labels: Record<string, string>, value: number): void {
+    const declared = METRICS[this.key].labels as readonly string[];
+    const keys = Object.keys(labels);
+    // A series written under another label set (the family's labels changed since) cannot continue.
+    if (keys.length !== declared.length || !declared.every((l) => typeof labels[l] === 'string') || labels.source === undefined) return;
+    // In the declared order, as every other sample of the family is written.
+    const ordered = Object.fromEntries(declared.map((l) => [l, labels[l] as string]));
+    this.inc(ordered as Labels<K> & { source: string }, value);
   }
 }
 

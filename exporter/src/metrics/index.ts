@@ -5,6 +5,7 @@
  */
 import { LabelGuard } from './label-guard.js';
 import { collectDefaultMetrics, Registry, type Counter } from 'prom-client';
+import type { CounterValue } from '../store/journal.js';
 import type { Store, TaskChange } from '../store/store.js';
 import type { HealthProvider, PollObserver } from '../sources/health.js';
 import type { RequestRecorder } from '../sources/http.js';
@@ -125,6 +126,16 @@ export class ExporterMetrics implements PollObserver {
   /** Name only these values of a source's label in metrics (a source's config allowlist); any other value is `other`. */
   restrictLabel(source: string, label: string, values: readonly string[]): void {
     this.labels.restrict(source, label, values);
+  }
+
+  /** Continue the event-fed counters from the values the journal kept; returns how many series. */
+  restoreCounters(values: readonly CounterValue[]): number {
+    return this.series.restoreCounters(values);
+  }
+
+  /** The event-fed counter series that moved since the last call (for the journal). */
+  takeDirtyCounters(): CounterValue[] {
+    return this.series.takeDirtyCounters();
   }
 
   /** Drop every series of a source that was removed from the config (call it with store.dropSource). */

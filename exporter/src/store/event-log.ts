@@ -18,6 +18,8 @@ export class EventLog {
   private size = 0;
   private seq: number;
   private readonly listeners = new Set<EventListener>();
+  /** Events appended while held, published on release (see hold). */
+  private pending: ChangeEvent[] | undefined;
 
   constructor(
     readonly capacity: number,
@@ -44,8 +46,48 @@ export class EventLog {
     this.ring[this.head] = full;
     this.head = (this.head + 1) % this.capacity;
     if (this.size < this.capacity) this.size += 1;
-    for (const listener of this.listeners) listener(full);
+    if (this.pending) this.pending.push(full);
+    else this.publish(full);
     return full;
+  }
+
+  /**
+   * Until `release`, appended events get their seq and enter the replay window but are not
+   * published: the store holds them while the journal writes the batch, so no client ever sees
+   * an event a crash could still take back.
+   */
+  hold(): void {
+    this.pending ??= [];
+  }
+
+  /** Publishes the events appended since `hold`, in order. */
+  release(): void {
+    const pending = this.pending;
+    this.pending = undefined;
+    for (const event of pending ?? []) this.publish(event);
+  }
+
+  /**
+   * Puts events an earlier run published back into the replay window (oldest first, ending at
+   * the journal's last seq), without publishing them. Only before the first append.
+   */
+  preload(events: readonly ChangeEvent[]): void {
+    if (this.size > 0) throw new Error('EventLog.preload: the log already holds events');
+    const last = events[events.length - 1];
+    if (last === undefined || last.seq !== this.seq) return;
+    // Only a gap-free run ending at the last seq can be replayed without hiding a missing event.
+    let from = events.length - 1;
+    while (from > 0 && (events[from - 1] as ChangeEvent).seq === (events[from] as ChangeEvent).seq - 1) from -= 1;
+    const run = events.slice(Math.max(from, events.length - this.capacity));
+    for (const e of run) {
+      this.ring[this.head] = e;
+      this.head = (this.head + 1) % this.capacity;
+      this.size += 1;
+    }
+  }
+
+  private publish(event: ChangeEvent): void {
+    for (const listener of this.listeners) listener(event);
   }
 
   /** Events after `afterSeq`, or a reset when some of them have left the window. */

@@ -11,7 +11,7 @@ import type { Worker } from '../model/worker.js';
 import type { DefaultStates, Lifecycle, PollResult } from '../sources/source.js';
 import { systemClock, isoUtc, type Clock } from '../util/clock.js';
 import { EventLog, type NewEvent } from './event-log.js';
-import { MemoryJournal, type Journal } from './journal.js';
+import { MemoryJournal, type Journal, type JournalBatch, type JournalState } from './journal.js';
 import { deriveTimes } from './lifecycle.js';
 import { buildSearchDoc, type SearchDoc } from './search.js';
 import { TaskIndex, type IndexedField } from './task-index.js';
@@ -48,6 +48,8 @@ export interface StoreOptions {
   lifecycles?: ReadonlyMap<string, Lifecycle>;
   searchResultCap?: number;
   journal?: Journal;
+  /** Told when the journal fails to write a batch (the change is kept in memory and published anyway). */
+  onJournalError?: (err: unknown, source: string) => void;
 }
 
 /** A held task with what the store precomputes for it. */
@@ -91,6 +93,9 @@ export class Store {
   private readonly workers = new Map<string, Map<string, Worker>>();
   private readonly jobs = new Map<string, Map<string, Job>>();
   private readonly listeners = new Set<StoreListener>();
+  private readonly onJournalError: (err: unknown, source: string) => void;
+  /** The batch being collected by `apply` for the journal. */
+  private batch: JournalBatch | undefined;
 
   constructor(options: StoreOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -99,6 +104,32 @@ export class Store {
     this.defaultStates = options.defaultStates ?? new Map();
     this.searchResultCap = options.searchResultCap ?? 500;
     this.lifecycles = options.lifecycles ?? new Map();
+    this.onJournalError = options.onJournalError ?? ((err) => {
+      throw err;
+    });
+  }
+
+  /**
+   * Starts from what the journal kept: records are held again (no events, no listeners told:
+   * nothing changed) and the recent events become replayable. Call once, before any `apply`.
+   */
+  restore(state: JournalState): void {
+    if (this.entries.size > 0 || this.events.lastSeq !== this.journal.lastSeq()) throw new Error('Store.restore: the store is already in use');
+    for (const { task, fingerprint } of state.tasks) {
+      const key = taskKey(task.source, task.id);
+      const entry = this.makeEntry(key, task, task, fingerprint);
+      this.entries.set(key, entry);
+      this.index.add(key, task);
+      this.group(key, task);
+    }
+    for (const [table, records] of [[this.workers, state.workers], [this.jobs, state.jobs]] as const) {
+      for (const rec of records) {
+        let held = (table as Map<string, Map<string, Worker | Job>>).get(rec.source);
+        if (!held) (table as Map<string, Map<string, Worker | Job>>).set(rec.source, (held = new Map()));
+        held.set(rec.id, rec);
+      }
+    }
+    this.events.preload(state.events);
   }
 
   subscribe(listener: StoreListener): () => void {
@@ -110,7 +141,6 @@ export class Store {
   apply(source: string, kind: string, result: PollResult, at: number = this.clock.now()): ChangeEvent[] {
     const when = isoUtc(at);
     const produced: ChangeEvent[] = [];
-    const seen = new Set<string>();
     // Check every record before changing anything, so a bad result is refused whole.
     for (const [what, records] of [['task', result.tasks], ['worker', result.workers], ['job', result.jobs]] as const) {
       for (const rec of records ?? []) {
@@ -120,6 +150,27 @@ export class Store {
       }
     }
     const fresh = result.newTaskIds && result.newTaskIds.length > 0 ? new Set(result.newTaskIds) : undefined;
+    const batch: JournalBatch = { source, kind, events: produced, tasks: { put: [], removed: [] }, workers: { put: [], removed: [] }, jobs: { put: [], removed: [] } };
+    this.batch = batch;
+    this.events.hold();
+    try {
+      this.applyChecked(source, kind, result, when, fresh, produced);
+      if (produced.length > 0) {
+        try {
+          this.journal.commit(batch);
+        } catch (err) {
+          this.onJournalError(err, source);
+        }
+      }
+    } finally {
+      this.batch = undefined;
+      this.events.release();
+    }
+    return produced;
+  }
+
+  private applyChecked(source: string, kind: string, result: PollResult, when: string, fresh: Set<string> | undefined, produced: ChangeEvent[]): void {
+    const seen = new Set<string>();
     for (const task of result.tasks ?? []) {
       const key = taskKey(source, task.id);
       seen.add(key);
@@ -139,8 +190,6 @@ export class Store {
     const snapshot = result.type === 'snapshot';
     produced.push(...this.applyRecords(this.workers, 'worker', source, kind, snapshot ? (result.workers ?? []) : result.workers, snapshot ? undefined : result.removedWorkerIds, snapshot, when));
     produced.push(...this.applyRecords(this.jobs, 'job', source, kind, snapshot ? (result.jobs ?? []) : result.jobs, snapshot ? undefined : result.removedJobIds, snapshot, when));
-    if (produced.length > 0) this.journal.commit(source, produced);
-    return produced;
   }
 
   /** Forget everything of a source (it was removed from the config). */
@@ -240,16 +289,9 @@ export class Store {
       this.index.remove(key, prevEntry.task);
       this.ungroup(key, prevEntry.task);
     }
-    const entry: TaskEntry = {
-      key,
-      task: next,
-      doc: buildSearchDoc(next),
-      incoming,
-      fingerprint,
-      idNum: /^\d+$/.test(next.id) ? Number(next.id) : Number.NaN,
-      stateSinceMs: next.stateSince === undefined ? Number.NaN : Date.parse(next.stateSince),
-    };
+    const entry = this.makeEntry(key, next, incoming, fingerprint);
     this.entries.set(key, entry);
+    this.batch?.tasks.put.push({ task: next, fingerprint });
     this.index.add(key, next);
     this.group(key, next);
     const event = this.emit(prev ? 'task_updated' : 'task_new', next, prev, when);
@@ -258,10 +300,23 @@ export class Store {
     return event;
   }
 
+  private makeEntry(key: string, task: Task, incoming: Task, fingerprint: string): TaskEntry {
+    return {
+      key,
+      task,
+      doc: buildSearchDoc(task),
+      incoming,
+      fingerprint,
+      idNum: /^\d+$/.test(task.id) ? Number(task.id) : Number.NaN,
+      stateSinceMs: task.stateSince === undefined ? Number.NaN : Date.parse(task.stateSince),
+    };
+  }
+
   private removeTask(key: string, when: string): ChangeEvent | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     this.entries.delete(key);
+    this.batch?.tasks.removed.push(entry.task.id);
     this.index.remove(key, entry.task);
     this.ungroup(key, entry.task);
     const t = entry.task;
@@ -330,6 +385,7 @@ export class Store {
       const prev = held.get(rec.id);
       if (prev && JSON.stringify(prev) === JSON.stringify(rec)) continue;
       held.set(rec.id, rec);
+      (prefix === 'worker' ? this.batch?.workers : this.batch?.jobs)?.put.push(rec as Worker & Job);
       const state = recordState(rec);
       const event = this.events.append({ at: when, type: prev ? `${prefix}_updated` : `${prefix}_new`, source, kind, id: rec.id, state, ...(prev ? { prev_state: recordState(prev) } : {}) });
       out.push(event);
@@ -340,6 +396,7 @@ export class Store {
       const prev = held.get(id);
       if (!prev) continue;
       held.delete(id);
+      (prefix === 'worker' ? this.batch?.workers : this.batch?.jobs)?.removed.push(id);
       const event = this.events.append({ at: when, type: `${prefix}_removed`, source, kind, id, prev_state: recordState(prev) });
       out.push(event);
       notify(event, prev, undefined);

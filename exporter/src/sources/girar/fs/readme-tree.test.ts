@@ -78,7 +78,7 @@ describe('the taskoteka README examples, from a /tasks tree', () => {
       '',
     ].join('\n');
     writeFileSync(join(hand.root, 'buildscope.yaml'), yaml);
-    const config = parseConfig(yaml, join(hand.root, 'buildscope.yaml'), kindSchemas, { listenAddress: '127.0.0.1:0' });
+    const config = parseConfig(yaml, join(hand.root, 'buildscope.yaml'), kindSchemas, { listenAddress: '127.0.0.1:0', journalPath: join(hand.root, 'journal.db') });
     exporter = await buildExporter(config, { log: pino({ level: 'silent' }), clock });
     await exporter.runners.pollAll();
   });

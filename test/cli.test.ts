@@ -1,7 +1,7 @@
 /** The exporter's command line, run as a user runs it: node exporter/dist/main.js. */
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +129,38 @@ describe('buildscope-exporter CLI', () => {
       expect(await readdir(tmp), 'the demo tree is removed').toEqual([]);
     } finally {
       await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a corrupt journal (exit 1, the file named and left alone); --reset-journal moves it aside and starts', { timeout: 60_000 }, async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'buildscope-cli-journal-'));
+    try {
+      const config = join(dir, 'buildscope.yaml');
+      await writeFile(config, 'sources:\n  - name: alt\n    kind: girar\n    url: http://127.0.0.1:9/\n    stream: false\n');
+      const journal = join(dir, 'state', 'journal.db');
+      await mkdir(join(dir, 'state'));
+      await writeFile(journal, 'not a database\n'.repeat(300));
+      const refused = await run([`--config.file=${config}`, `--journal.path=${journal}`, '--web.listen-address=127.0.0.1:0']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`journal ${journal}: it is not a readable SQLite database`);
+      expect(refused.stderr).toContain('--reset-journal');
+      expect(await readFile(journal, 'utf8')).toBe('not a database\n'.repeat(300));
+
+      const exporter = await startExporter([`--config.file=${config}`, `--journal.path=${journal}`, '--reset-journal']);
+      try {
+        expect(exporter.stderr()).toMatch(/the previous journal was moved to .*journal\.db\.moved-/);
+        // A second exporter on the same journal is refused while the first holds it.
+        const second = await run([`--config.file=${config}`, `--journal.path=${journal}`, '--web.listen-address=127.0.0.1:0']);
+        expect(second.code).toBe(1);
+        expect(second.stderr).toContain('another process holds it');
+      } finally {
+        expect(await exporter.stop()).toBe(0);
+      }
+      const moved = (await readdir(join(dir, 'state'))).filter((f) => f.startsWith('journal.db.moved-') && !f.endsWith('-wal') && !f.endsWith('-shm'));
+      expect(moved).toHaveLength(1);
+      expect(await readFile(join(dir, 'state', moved[0] as string), 'utf8')).toBe('not a database\n'.repeat(300));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

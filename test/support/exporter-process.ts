@@ -15,6 +15,8 @@ export interface ExporterProcess {
   stderr(): string;
   /** SIGTERM and wait; resolves to the exit code. */
   stop(): Promise<number | null>;
+  /** Send a signal (e.g. SIGKILL for a crash) and wait for the exit. */
+  kill(signal: NodeJS.Signals): Promise<number | null>;
 }
 
 /**
@@ -45,10 +47,11 @@ export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {},
     release();
     if (journalDir) rmSync(journalDir, { recursive: true, force: true });
   });
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const kill = async (signal: NodeJS.Signals) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
     return exited;
   };
+  const stop = () => kill('SIGTERM');
   try {
     // The condition returns (rather than throws) on an early exit: waitUntil retries throws until its deadline.
     const started = await waitUntil(
@@ -64,7 +67,7 @@ export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {},
     );
     const { url } = started;
     if (url === undefined) throw new Error(`exporter exited before listening (${spawnError?.message ?? `exit code ${child.exitCode}, signal ${child.signalCode}`})`);
-    return { url, stdout: () => out, stderr: () => err, stop };
+    return { url, stdout: () => out, stderr: () => err, stop, kill };
   } catch (e) {
     await stop();
     throw new Error(`${(e as Error).message}\nstdout:\n${out}\nstderr:\n${err}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { girarTask } from '../test-support/tasks.js';
+import type { Journal, JournalBatch } from './journal.js';
 import { Store, type TaskChange } from './store.js';
 
 const GIRAR_DEFAULTS = new Map([
@@ -242,5 +243,77 @@ describe('Store change detection', () => {
     expect(oldest()).toEqual({ AWAITING: at(5), BUILDING: at(7) });
     store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'BUILDING' })] }, at(8));
     expect(oldest()).toEqual({ BUILDING: at(7) });
+  });
+});
+
+describe('Store with a journal', () => {
+  /** A journal that records, at each commit, how many of the batch's events subscribers had already heard of. */
+  function spyJournal(fail = false) {
+    const heard: number[] = [];
+    const seenAtCommit: number[] = [];
+    const batches: JournalBatch[] = [];
+    const journal: Journal = {
+      lastSeq: () => 100,
+      restore: () => ({ tasks: [], workers: [], jobs: [], events: [], counters: [] }),
+      commit: (batch) => {
+        seenAtCommit.push(batch.events.filter((e) => heard.includes(e.seq)).length);
+        batches.push(batch);
+        if (fail) throw new Error('disk full');
+      },
+      trackCounters: () => {},
+      close: () => {},
+    };
+    return { journal, heard, seenAtCommit, batches };
+  }
+
+  it('commits each batch before any subscriber hears of its events, with the records that changed', () => {
+    const spy = spyJournal();
+    const store = new Store({ journal: spy.journal });
+    store.events.subscribe((e) => spy.heard.push(e.seq));
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'NEW' }), girarTask({ id: '2', state: 'BUILDING' })] });
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'DONE' })] });
+    expect(spy.seenAtCommit).toEqual([0, 0]);
+    expect(spy.heard).toEqual([101, 102, 103, 104]);
+    expect(spy.batches.map((b) => ({ put: b.tasks.put.map((t) => `${t.task.id} ${t.task.state}`), removed: b.tasks.removed, events: b.events.map((e) => e.seq) }))).toEqual([
+      { put: ['1 NEW', '2 BUILDING'], removed: [], events: [101, 102] },
+      { put: ['1 DONE'], removed: ['2'], events: [103, 104] },
+    ]);
+    // Nothing changed: nothing to commit.
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'DONE' })] });
+    expect(spy.batches).toHaveLength(2);
+  });
+
+  it('a failed journal write is reported and the change is still applied and published', () => {
+    const spy = spyJournal(true);
+    const errors: string[] = [];
+    const store = new Store({ journal: spy.journal, onJournalError: (err, source) => errors.push(`${source}: ${(err as Error).message}`) });
+    store.events.subscribe((e) => spy.heard.push(e.seq));
+    store.apply('alt', 'girar', { type: 'snapshot', tasks: [girarTask({ id: '1', state: 'NEW' })] });
+    expect(errors).toEqual(['alt: disk full']);
+    expect(store.getTask('alt', '1')?.state).toBe('NEW');
+    expect(spy.heard).toEqual([101]);
+  });
+
+  it('restore holds the records and replays the events without telling anyone', () => {
+    const task = { ...girarTask({ id: '7', state: 'BUILDING' }), stateSince: '2026-11-24T10:00:00Z' };
+    const journal: Journal = {
+      lastSeq: () => 12,
+      restore: () => ({ tasks: [], workers: [], jobs: [], events: [], counters: [] }),
+      commit: () => {},
+      trackCounters: () => {},
+      close: () => {},
+    };
+    const store = new Store({ journal });
+    const told: string[] = [];
+    store.subscribe({ task: (c) => told.push(c.event.type) });
+    store.events.subscribe((e) => told.push(String(e.seq)));
+    const events = [11, 12].map((seq) => ({ seq, at: '2026-11-24T10:00:00Z', type: 'task_updated' as const, source: 'alt', kind: 'girar', id: '7', state: 'BUILDING' }));
+    store.restore({ tasks: [{ task, fingerprint: 'f' }], workers: [], jobs: [], events, counters: [] });
+    expect(told).toEqual([]);
+    expect(store.getTask('alt', '7')?.state).toBe('BUILDING');
+    expect(store.queryTasks({ state: ['BUILDING'], limit: 10 }).total).toBe(1);
+    expect(store.events.since(10)).toEqual({ type: 'events', events });
+    // The same record again from the upstream (same fingerprint) is no change.
+    expect(() => store.restore({ tasks: [], workers: [], jobs: [], events: [], counters: [] })).toThrow(/already in use/);
   });
 });

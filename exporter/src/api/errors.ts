@@ -12,7 +12,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 /** An error meant for the client: its message is the `error` text of the response. */
 export class ApiError extends Error {
   constructor(
-    readonly statusCode: 400 | 401 | 403 | 404 | 429 | 502 | 503 | 504,
+    readonly statusCode: 400 | 401 | 403 | 404 | 413 | 414 | 429 | 502 | 503 | 504,
     message: string,
     /** Extra response headers, e.g. `Retry-After`. */
     readonly headers: Readonly<Record<string, string>> = {},

@@ -52,7 +52,7 @@ export type ReconnectReason = (typeof RECONNECT_REASONS)[keyof typeof RECONNECT_
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache',
+  'Cache-Control': 'no-store',
   'X-Accel-Buffering': 'no',
   Connection: 'keep-alive',
 } as const;

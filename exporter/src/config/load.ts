@@ -10,6 +10,7 @@ import { parseListenAddress } from '../cli/listen-address.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { COMMON_SOURCE_KEYS, DEFAULT_LISTEN_ADDRESS, fileSchema, type AppConfig, type FileConfig, type SourceConfig } from './schema.js';
 import { describeErrors, type ConfigProblem } from './problems.js';
+import { webSettings } from './web-settings.js';
 
 export type { ConfigProblem } from './problems.js';
 
@@ -68,6 +69,7 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
   if (problems.length > 0) throw new ConfigError(file, problems);
   const cfg = withDefaults as FileConfig;
   checkSettings(cfg, overrides, problems);
+  const web = webSettings(cfg.web, file, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   return deepFreeze({
@@ -77,6 +79,7 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
     api: cfg.api,
     events: eventsSettings(cfg.events),
     sources,
+    web,
   });
 }
 

@@ -5,7 +5,8 @@
 import type { ApiDeps } from './deps.js';
 import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { AppConfig } from '../config/schema.js';
+import { DEFAULT_WEB_SETTINGS, type AppConfig, type WebSettings } from '../config/schema.js';
+import type { WebConfigSource } from '../web/runtime.js';
 import type { Phase, Subtask, Task } from '../model/task.js';
 import type { TaskotekaCompatBackend } from '../sources/girar/compat-backend.js';
 import type { SourceHealth, HealthProvider } from '../sources/health.js';
@@ -20,6 +21,8 @@ export const GIRAR_DEFAULT_STATES = new Map([['girar', { active: ['AWAITING', 'B
 export interface ConfigOverrides {
   api?: Partial<AppConfig['api']>;
   events?: Partial<AppConfig['events']>;
+  /** Access control and limits (default: DEFAULT_WEB_SETTINGS). */
+  web?: Partial<WebSettings>;
 }
 
 export function testConfig(overrides: ConfigOverrides = {}): AppConfig {
@@ -40,6 +43,7 @@ export function testConfig(overrides: ConfigOverrides = {}): AppConfig {
       ...overrides.events,
     },
     sources: [],
+    ...(overrides.web ? { web: { ...DEFAULT_WEB_SETTINGS, ...overrides.web } } : {}),
   };
 }
 
@@ -183,6 +187,8 @@ export interface TestApiOptions extends ConfigOverrides {
   /** Fill the store with girarTasks() and kojiTasks() (default true). */
   fill?: boolean;
   authenticator?: Authenticator;
+  /** The web config file's users and headers (default: none). */
+  webConfig?: WebConfigSource;
   /** girar sources served under /compat/taskoteka/<name>/. */
   taskotekaBackends?: ReadonlyMap<string, TaskotekaCompatBackend>;
   /** Sources that read task logs on demand. */
@@ -211,6 +217,7 @@ export async function buildTestApi(options: TestApiOptions = {}): Promise<TestAp
     version: '9.8.7-test',
     ready: () => ready,
     ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+    ...(options.webConfig ? { webConfig: options.webConfig } : {}),
     ...(options.taskotekaBackends ? { taskotekaBackends: options.taskotekaBackends } : {}),
     ...(options.taskLogs ? { taskLogs: options.taskLogs } : {}),
   });

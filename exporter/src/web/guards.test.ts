@@ -72,7 +72,7 @@ describe('request limits', () => {
     const long = await app().inject({ url: `/api/v1/tasks?q=${'a'.repeat(300)}` });
     expect(long.statusCode).toBe(414);
     expect(long.json()).toEqual({ error: 'the request target is 316 bytes, more than the limit of 300 (web.max_url_length); use fewer or shorter query parameters' });
-    expect((await app().inject({ url: `/api/v1/tasks?q=${'a'.repeat(100)}` })).statusCode).toBe(400);
+    expect((await app().inject({ url: `/api/v1/tasks?q=${'a'.repeat(100)}` })).statusCode).toBe(200);
   });
 
   it('keeps the full-text and page-size limits (400, JSON)', async () => {

@@ -1,7 +1,8 @@
 /** The exporter-toolkit web config parser: every key, every bad value. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadWebConfigFile, parseWebConfig, referencedFiles, secureContextOptions, WebConfigError } from './web-config.js';
 
@@ -168,5 +169,17 @@ describe('loading', () => {
         throw new Error('error:0480006C:PEM routines::no start line');
       }),
     ).toThrow(`web config file ${file}: the TLS certificate, key or client CA cannot be used: error:0480006C:PEM routines::no start line`);
+  });
+});
+
+describe('docs/security.md', () => {
+  it('has a full example that parses', () => {
+    const doc = readFileSync(fileURLToPath(new URL('../../../docs/security.md', import.meta.url)), 'utf8');
+    const example = /```yaml\n(tls_server_config:[\s\S]*?)```/.exec(doc)?.[1];
+    expect(example).toBeDefined();
+    const c = parseWebConfig(example ?? '', '/etc/buildscope/web.yml');
+    expect(c.tls?.clientAuth).toBe('RequireAndVerifyClientCert');
+    expect([...c.users.keys()]).toEqual(['prometheus', 'grafana']);
+    expect(Object.keys(c.headers)).toHaveLength(5);
   });
 });

@@ -98,6 +98,9 @@ export function installErrorHandlers(app: FastifyInstance): void {
       const message = describeValidation(err.validationContext, err.validation as ValidationIssue[], inputOf(request, err.validationContext));
       return reply.code(400).send({ error: `${message}; see /openapi.json for the parameters of ${request.routeOptions.url ?? request.url}` } satisfies ErrorBody);
     }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: `the request body is too large (at most ${request.routeOptions.bodyLimit ?? 0} bytes): the API is read-only and takes no request bodies` } satisfies ErrorBody);
+    }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status < 500) {
       return reply.code(status).send({ error: err.message } satisfies ErrorBody);

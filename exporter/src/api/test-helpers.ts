@@ -7,6 +7,7 @@ import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { DEFAULT_WEB_SETTINGS, type AppConfig, type WebSettings } from '../config/schema.js';
 import type { WebConfigSource } from '../web/runtime.js';
+import { MAX_BODY_BYTES } from '../web/server.js';
 import type { Phase, Subtask, Task } from '../model/task.js';
 import type { TaskotekaCompatBackend } from '../sources/girar/compat-backend.js';
 import type { SourceHealth, HealthProvider } from '../sources/health.js';
@@ -208,7 +209,7 @@ export async function buildTestApi(options: TestApiOptions = {}): Promise<TestAp
   }
   let ready = true;
   // As app.ts builds it, as far as the API's errors go.
-  const app = Fastify({ logger: false, ...frameworkErrorOptions });
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, ...frameworkErrorOptions });
   await registerApi(app, {
     store,
     health,

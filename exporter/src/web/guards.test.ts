@@ -75,6 +75,15 @@ describe('request limits', () => {
     expect((await app().inject({ url: `/api/v1/tasks?q=${'a'.repeat(100)}` })).statusCode).toBe(200);
   });
 
+  it('answers 413 with JSON to a request body beyond 16 KiB (the API takes none)', async () => {
+    await serve();
+    const big = await app().inject({ method: 'POST', url: '/api/v1/tasks', payload: 'x'.repeat(16 * 1024 + 1), headers: { 'content-type': 'application/json' } });
+    expect(big.statusCode).toBe(413);
+    expect(big.json()).toEqual({ error: 'the request body is too large (at most 16384 bytes): the API is read-only and takes no request bodies' });
+    const small = await app().inject({ method: 'POST', url: '/api/v1/tasks', payload: '{}', headers: { 'content-type': 'application/json' } });
+    expect(small.statusCode).toBe(404);
+  });
+
   it('keeps the full-text and page-size limits (400, JSON)', async () => {
     await serve();
     const terms = await app().inject({ url: `/api/v1/tasks?q=${encodeURIComponent(Array.from({ length: 11 }, (_, i) => `t${i}`).join(' '))}` });

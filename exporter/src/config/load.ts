@@ -8,7 +8,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
 import { parseListenAddress } from '../cli/listen-address.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
-import { COMMON_SOURCE_KEYS, DEFAULT_LISTEN_ADDRESS, fileSchema, type AppConfig, type FileConfig, type SourceConfig } from './schema.js';
+import { COMMON_SOURCE_KEYS, DEFAULT_LISTEN_ADDRESS, DEFAULT_WEB_SETTINGS, fileSchema, type AppConfig, type FileConfig, type SourceConfig } from './schema.js';
 import { describeErrors, type ConfigProblem } from './problems.js';
 import { webSettings } from './web-settings.js';
 
@@ -154,6 +154,8 @@ export function demoConfig(sources: SourceConfig[], overrides: Overrides = {}): 
     api: cfg.api,
     events: eventsSettings(cfg.events),
     sources,
+    // A loopback playground that load and soak tests drive hard: no API rate limit.
+    web: { ...DEFAULT_WEB_SETTINGS, rateLimit: { ...DEFAULT_WEB_SETTINGS.rateLimit, max: 0 } },
   });
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { kindSchemas } from '../sources/registry.js';
-import { ConfigError, parseConfig, type ConfigProblem } from './load.js';
+import { ConfigError, demoConfig, parseConfig, type ConfigProblem } from './load.js';
 import { DEFAULT_WEB_SETTINGS } from './schema.js';
 
 const SOURCES = 'sources:\n  - name: alt\n    kind: girar\n    url: http://127.0.0.1:9/\n    stream: false\n';
@@ -25,6 +25,10 @@ describe('web settings', () => {
   it('defaults: every area auto, no tokens, CORS off, 1200 requests a minute, 8192-byte targets', () => {
     expect(parseConfig(SOURCES, file, kindSchemas).web).toEqual(DEFAULT_WEB_SETTINGS);
     expect(DEFAULT_WEB_SETTINGS).toEqual({ auth: { metrics: 'auto', api: 'auto', events: 'auto' }, bearerTokens: [], corsOrigins: [], rateLimit: { max: 1200, windowSeconds: 60 }, maxUrlLength: 8192 });
+  });
+
+  it('the demo farm runs without the API rate limit, otherwise with the defaults', () => {
+    expect(demoConfig([]).web).toEqual({ ...DEFAULT_WEB_SETTINGS, rateLimit: { max: 0, windowSeconds: 60 } });
   });
 
   it('reads every key; tokens from a file (relative to the config) or the environment', () => {

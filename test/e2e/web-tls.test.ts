@@ -82,7 +82,7 @@ function get(base: string, path: string, options: ClientOptions = {}): Promise<A
 
 const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
 
-function webConfig(options: { users: Record<string, string>; cert?: string; clientAuth?: string; minVersion?: string }): string {
+function webConfig(options: { users: Record<string, string>; cert?: string; clientAuth?: string; minVersion?: string; sans?: string[] }): string {
   const users = Object.entries(options.users)
     .map(([u, h]) => `  ${u}: '${h}'`)
     .join('\n');
@@ -92,6 +92,7 @@ function webConfig(options: { users: Record<string, string>; cert?: string; clie
     `  key_file: ${options.cert ?? 'server'}.key`,
     `  min_version: ${options.minVersion ?? 'TLS13'}`,
     ...(options.clientAuth ? [`  client_auth_type: ${options.clientAuth}`, '  client_ca_file: ca.crt'] : []),
+    ...(options.sans ? [`  client_allowed_sans: [${options.sans.join(', ')}]`] : []),
     'http_server_config:',
     '  headers:',
     '    Strict-Transport-Security: max-age=31536000',
@@ -168,6 +169,23 @@ describe.skipIf(openssl === undefined)('the exporter with --web.config.file (rea
     expect((await get(base, '/api/v1/events', { method: 'HEAD', headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
   });
 
+  it('streams events over TLS to a bearer-token client', async () => {
+    const first = await new Promise<{ status: number; type: string | undefined; chunk: string }>((resolve, reject) => {
+      const req = request(`${base}/api/v1/events`, { agent: false, ca: pem('ca.crt'), headers: { authorization: `Bearer ${TOKEN}` } }, (res) => {
+        res.setEncoding('utf8');
+        res.once('data', (chunk: string) => {
+          resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], chunk });
+          req.destroy();
+        });
+      });
+      req.on('error', reject);
+      req.end();
+    });
+    expect(first.status).toBe(200);
+    expect(first.type).toBe('text/event-stream; charset=utf-8');
+    expect(first.chunk).toContain('retry: 3000');
+  });
+
   it('reloads a changed password hash and certificate without a restart', async () => {
     await reconfigure(
       webConfig({ users: { alice: hash2 }, cert: 'server2' }),
@@ -212,6 +230,17 @@ describe.skipIf(openssl === undefined)('the exporter with --web.config.file (rea
     expect((await get(base, '/metrics', rogue)).error).toBeDefined();
     // The certificate admits the connection; the areas still want credentials.
     expect((await get(base, '/metrics', { cert: 'client.crt', key: 'client.key' })).status).toBe(401);
+
+    await reconfigure(
+      webConfig({ users: { alice: hash2 }, cert: 'server2', clientAuth: 'RequireAndVerifyClientCert', sans: ['other.example.org'] }),
+      async () => (await get(base, '/metrics', good)).error !== undefined,
+      'client_allowed_sans to refuse a verified certificate without an allowed SAN',
+    );
+    await reconfigure(
+      webConfig({ users: { alice: hash2 }, cert: 'server2', clientAuth: 'RequireAndVerifyClientCert', sans: ['other.example.org', 'client.example.org'] }),
+      async () => (await get(base, '/metrics', good)).status === 200,
+      'client_allowed_sans to admit a certificate with an allowed SAN',
+    );
 
     await reconfigure(
       webConfig({ users: { alice: hash2 }, cert: 'server2', clientAuth: 'VerifyClientCertIfGiven' }),

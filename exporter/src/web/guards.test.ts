@@ -160,6 +160,12 @@ describe('rate limit', () => {
     expect((await via('198.51.100.4', '203.0.113.9')).statusCode).toBe(429);
   });
 
+  it('counts before authentication, so guessing credentials is limited too', async () => {
+    await serve({ web: { rateLimit: { max: 2, windowSeconds: 60 }, auth: { metrics: 'bearer', api: 'bearer', events: 'bearer' }, bearerTokens: [{ name: 'g', token: 'abcdefghijklmnopqrstuvwxyz' }] } });
+    for (let i = 0; i < 2; i += 1) expect((await app().inject({ url: '/api/v1/tasks', headers: { authorization: `Bearer guess-${i}-xxxxxxxxxxxxxxxx` } })).statusCode).toBe(401);
+    expect((await app().inject({ url: '/api/v1/tasks', headers: { authorization: 'Bearer abcdefghijklmnopqrstuvwxyz' } })).statusCode).toBe(429);
+  });
+
   it('can be turned off', async () => {
     await serve({ web: { rateLimit: { max: 0, windowSeconds: 60 } } });
     for (let i = 0; i < 20; i += 1) expect((await app().inject({ url: '/api/v1/tasks' })).statusCode).toBe(200);

@@ -75,8 +75,10 @@ export async function registerWebGuards(app: FastifyInstance, options: WebGuardO
 
   const { max, windowSeconds } = settings.rateLimit;
   if (max > 0) {
+    // Not the plugin's per-route hooks (they run after every app-level hook, so after authentication):
+    // one app-level onRequest hook, installed before the auth hook, so guessing credentials counts too.
     await app.register(fastifyRateLimit, {
-      global: true,
+      global: false,
       max,
       timeWindow: windowSeconds * 1000,
       keyGenerator: (request) => ips.resolve(request.socket.remoteAddress, request.headers),
@@ -88,5 +90,7 @@ export async function registerWebGuards(app: FastifyInstance, options: WebGuardO
           { 'Retry-After': String(Math.max(1, Math.ceil(context.ttl / 1000))) },
         ),
     });
+    const limit = app.rateLimit();
+    app.addHook('onRequest', async (request, reply) => limit.call(app, request, reply));
   }
 }

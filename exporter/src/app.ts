@@ -4,7 +4,7 @@
  * main.ts only listens and handles signals.
  */
 import type {} from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerApi } from './api/index.js';
 import { frameworkErrorOptions } from './api/errors.js';
@@ -18,6 +18,8 @@ import { SqliteJournal } from './store/sqlite-journal.js';
 import { Store } from './store/store.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { VERSION } from './version.js';
+import { createFastify } from './web/server.js';
+import type { WebRuntime } from './web/runtime.js';
 
 export interface Exporter {
   app: FastifyInstance;
@@ -35,6 +37,8 @@ export interface ExporterOptions {
   clock?: Clock;
   /** --reset-journal: move the journal file aside and start a fresh one. */
   resetJournal?: boolean;
+  /** The --web.config.file (TLS, basic auth users, headers), when given. */
+  web?: WebRuntime;
 }
 
 export async function buildExporter(config: AppConfig, options: ExporterOptions): Promise<Exporter> {
@@ -84,7 +88,7 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
     observer: metrics,
     requestRecorder: (source) => metrics.requestRecorder(source),
   });
-  const app = await buildApp({ config, store, runners, metrics, log: options.log, clock });
+  const app = await buildApp({ config, store, runners, metrics, log: options.log, clock, ...(options.web ? { web: options.web } : {}) });
   const built = runners;
   return {
     app,
@@ -132,10 +136,11 @@ export interface AppParts {
   metrics: ExporterMetrics;
   log: Logger;
   clock: Clock;
+  web?: WebRuntime;
 }
 
 export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
-  const app = Fastify({
+  const app = createFastify(parts.web, {
     loggerInstance: parts.log as FastifyBaseLogger,
     disableRequestLogging: true,
     // SSE and scrapes are long or large; keep the defaults but never hang on slow clients' headers.
@@ -146,6 +151,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     // HTTP parser rejects) answer {"error": ...} like every other error.
     ...frameworkErrorOptions,
   });
+  parts.web?.attach(app.server, app.log);
   await registerApi(app, {
     store: parts.store,
     health: parts.runners,
@@ -155,6 +161,7 @@ export async function buildApp(parts: AppParts): Promise<FastifyInstance> {
     ready: () => parts.runners.ready(),
     taskotekaBackends: parts.runners.taskotekaBackends(),
     taskLogs: parts.runners.taskLogs(),
+    ...(parts.web ? { webConfig: parts.web } : {}),
   });
   await app.register(metricsRoute, { metrics: parts.metrics });
   app.get('/', { schema: { hide: true } }, async (_req, reply) => {

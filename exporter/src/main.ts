@@ -6,7 +6,9 @@ import { ALL_INTERFACES } from './cli/listen-address.js';
 import { catchShutdownSignals } from './cli/signals.js';
 import { parseFlags, parseListenAddress, USAGE, UsageError, type Flags } from './cli/flags.js';
 import { ConfigError, demoConfig, loadConfigFile } from './config/load.js';
-import type { AppConfig } from './config/schema.js';
+import { DEFAULT_WEB_SETTINGS, type AppConfig } from './config/schema.js';
+import { authSetupProblems, WebRuntime } from './web/runtime.js';
+import { WebConfigError } from './web/web-config.js';
 import { startDemoFarm, type DemoFarm } from './demo.js';
 import { JournalError } from './store/sqlite-journal.js';
 import { kindSchemas } from './sources/registry.js';
@@ -51,6 +53,21 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`${err.message}\n`);
       return 1;
     }
+  }
+  let web: WebRuntime | undefined;
+  try {
+    web = flags.webConfigFile !== undefined ? new WebRuntime(flags.webConfigFile) : undefined;
+  } catch (err) {
+    if (!(err instanceof WebConfigError)) throw err;
+    process.stderr.write(`${err.message}\n`);
+    return 1;
+  }
+  const authProblems = authSetupProblems(config?.web ?? DEFAULT_WEB_SETTINGS, web?.current);
+  if (authProblems.length > 0) {
+    process.stderr.write(`${authProblems.join('\n')}\n`);
+    return 1;
+  }
+  if (config && flags.configFile) {
     if (flags.configCheck) {
       process.stdout.write(`${flags.configFile}: OK (${config.sources.length} source${config.sources.length === 1 ? '' : 's'}: ${config.sources.map((s) => `${s.name} (${s.kind})`).join(', ')})\n`);
       return 0;
@@ -68,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
 
   let exporter: Exporter;
   try {
-    exporter = await buildExporter(config, { log, resetJournal: flags.resetJournal });
+    exporter = await buildExporter(config, { log, resetJournal: flags.resetJournal, ...(web ? { web } : {}) });
   } catch (err) {
     await demo?.close();
     if (!(err instanceof JournalError)) throw err;

@@ -57,7 +57,7 @@ export async function startExporter(args: string[], env: NodeJS.ProcessEnv = {},
     const started = await waitUntil(
       () => {
         if (spawnError || child.exitCode !== null || child.signalCode !== null) return { exited: true as const };
-        const url = /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1];
+        const url = /listening on (https?:\/\/[\d.:]+)/.exec(out)?.[1];
         return url ? { url } : undefined;
       },
       // Generous: the demo farm writes its girar tree (~15,000 files) before it listens, which takes

@@ -1,9 +1,8 @@
 /**
  * The auth seam. Every request passes one `onRequest` hook that asks an Authenticator whether
- * the caller may use the route's area (`metrics`, `api`, `events`). buildscope ships no
- * authentication yet: the default authenticator lets everyone in, and putting the exporter behind
- * a reverse proxy is the way to restrict it. A later change plugs basic auth / bearer tokens per
- * area in here without touching the routes.
+ * the caller may use the route's area (`metrics`, `api`, `events`). registerApi plugs in
+ * web/authenticator.ts (basic auth users of --web.config.file, bearer tokens, `web.auth` per
+ * area); `allowAll` is what this hook uses when given no authenticator.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ErrorBody } from './errors.js';

@@ -1,7 +1,7 @@
 /**
- * The client IP the SSE limits count by. A proxy header (`events.ip_header`) is believed only
- * when the socket peer is one of `events.trusted_proxies`; otherwise anyone could dodge the
- * per-IP limit by sending the header.
+ * The client IP the SSE limits and the API rate limit (web/guards.ts) count by. A proxy header
+ * (`events.ip_header`) is believed only when the socket peer is one of `events.trusted_proxies`;
+ * otherwise anyone could dodge the per-IP limits by sending the header.
  */
 import { isIP } from 'node:net';
 

@@ -6,6 +6,7 @@ import type { HealthProvider } from '../sources/health.js';
 import type { Store } from '../store/store.js';
 import type { Clock } from '../util/clock.js';
 import type { Authenticator } from './auth.js';
+import type { WebConfigSource } from '../web/runtime.js';
 import type { TaskotekaCompatBackend } from '../sources/girar/compat-backend.js';
 import type { TaskLogReader } from '../sources/runners.js';
 
@@ -19,8 +20,10 @@ export interface ApiDeps {
   version: string;
   /** true once every source has finished its first poll attempt */
   ready(): boolean;
-  /** Access rules per area (default: everyone allowed; see auth.ts). */
+  /** Access rules per area (default: web/authenticator.ts from config.web and webConfig; see auth.ts). */
   authenticator?: Authenticator;
+  /** The --web.config.file in force (basic auth users, extra headers, reloading), when given. */
+  webConfig?: WebConfigSource;
   /** girar sources that serve the taskoteka-compatible API under /compat/taskoteka/<source>/, by source name. */
   taskotekaBackends?: ReadonlyMap<string, TaskotekaCompatBackend>;
   /** Sources that read a task's log from the upstream on demand (karajo), by source name. */

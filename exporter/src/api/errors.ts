@@ -12,7 +12,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, Fasti
 /** An error meant for the client: its message is the `error` text of the response. */
 export class ApiError extends Error {
   constructor(
-    readonly statusCode: 400 | 401 | 403 | 404 | 429 | 502 | 503 | 504,
+    readonly statusCode: 400 | 401 | 403 | 404 | 413 | 414 | 429 | 502 | 503 | 504,
     message: string,
     /** Extra response headers, e.g. `Retry-After`. */
     readonly headers: Readonly<Record<string, string>> = {},
@@ -97,6 +97,9 @@ export function installErrorHandlers(app: FastifyInstance): void {
     if (err.validation) {
       const message = describeValidation(err.validationContext, err.validation as ValidationIssue[], inputOf(request, err.validationContext));
       return reply.code(400).send({ error: `${message}; see /openapi.json for the parameters of ${request.routeOptions.url ?? request.url}` } satisfies ErrorBody);
+    }
+    if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.code(413).send({ error: `the request body is too large (at most ${request.routeOptions.bodyLimit ?? 0} bytes): the API is read-only and takes no request bodies` } satisfies ErrorBody);
     }
     const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status < 500) {

@@ -67,7 +67,7 @@ describe('HEAD /api/v1/events', () => {
     // Pipelined: /-/healthy is answered only once the HEAD response has ended.
     const [head, healthy, ...more] = parseRawResponses(await rawHttp(h.url, HEAD(PATH) + GET_HEALTHY_AND_CLOSE));
     expect(head).toMatchObject({ status: 200, body: '' });
-    expect(head?.headers).toMatchObject({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    expect(head?.headers).toMatchObject({ 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
     expect(healthy).toMatchObject({ status: 200, body: '{"status":"ok"}' });
     expect(more).toEqual([]);
     expect(sseStats().clients).toBe(0);

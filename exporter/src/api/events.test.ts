@@ -23,7 +23,7 @@ describe('GET /api/v1/events: stream basics', () => {
     const c = await connect();
     expect(c.status).toBe(200);
     expect(c.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(c.headers['cache-control']).toBe('no-cache');
+    expect(c.headers['cache-control']).toBe('no-store');
     expect(c.headers['x-accel-buffering']).toBe('no');
     expect(c.headers.connection).toBe('keep-alive');
     await waitUntil(() => c.frames.length >= 1, 5000, { what: 'the preamble' });

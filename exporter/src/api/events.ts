@@ -142,7 +142,10 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
   hub.admit(ip);
   reply.hijack();
   if (request.method === 'HEAD') {
-    reply.raw.writeHead(200, { ...definedHeaders(reply.getHeaders()), ...headOnlyHeaders() });
+    const own = headOnlyHeaders();
+    const names = new Set(Object.keys(own).map((k) => k.toLowerCase()));
+    const extra = Object.fromEntries(Object.entries(definedHeaders(reply.getHeaders())).filter(([k]) => !names.has(k.toLowerCase())));
+    reply.raw.writeHead(200, { ...extra, ...own });
     reply.raw.end();
     return undefined;
   }

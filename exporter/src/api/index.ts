@@ -8,6 +8,9 @@ import fastifySwagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { DEFAULT_WEB_SETTINGS } from '../config/schema.js';
+import { WebAuthenticator } from '../web/authenticator.js';
+import { registerWebGuards } from '../web/guards.js';
 import { authPlugin } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { installErrorHandlers } from './errors.js';
@@ -53,7 +56,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   });
   app.addSchema(ChangeEventSchema);
   installErrorHandlers(app);
-  await authPlugin(app, { authenticator: deps.authenticator });
+  const web = deps.config.web ?? DEFAULT_WEB_SETTINGS;
+  await registerWebGuards(app, { settings: web, events: deps.config.events, ...(deps.webConfig ? { webConfig: deps.webConfig } : {}) });
+  await authPlugin(app, { authenticator: deps.authenticator ?? new WebAuthenticator(web, deps.webConfig) });
 
   const api = app.withTypeProvider<TypeBoxTypeProvider>();
   api.get(

@@ -52,7 +52,7 @@ export type ReconnectReason = (typeof RECONNECT_REASONS)[keyof typeof RECONNECT_
 
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream; charset=utf-8',
-  'Cache-Control': 'no-cache',
+  'Cache-Control': 'no-store',
   'X-Accel-Buffering': 'no',
   Connection: 'keep-alive',
 } as const;
@@ -122,7 +122,10 @@ export class SseSession {
       this.blocked = false;
       this.pump();
     });
-    res.writeHead(200, { ...extraHeaders, ...SSE_HEADERS });
+    // The stream's own headers win over a hook's header of the same name, whatever its case.
+    const own = new Set(Object.keys(SSE_HEADERS).map((k) => k.toLowerCase()));
+    const extra = Object.fromEntries(Object.entries(extraHeaders).filter(([k]) => !own.has(k.toLowerCase())));
+    res.writeHead(200, { ...extra, ...SSE_HEADERS });
     this.write(`retry: ${RETRY_MS}\n: connected\n\n`);
     if (options.heartbeatMs > 0) {
       const heartbeat = setInterval(() => {

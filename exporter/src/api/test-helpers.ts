@@ -5,7 +5,9 @@
 import type { ApiDeps } from './deps.js';
 import { connect } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { AppConfig } from '../config/schema.js';
+import { DEFAULT_WEB_SETTINGS, type AppConfig, type WebSettings } from '../config/schema.js';
+import type { WebConfigSource } from '../web/runtime.js';
+import { MAX_BODY_BYTES } from '../web/server.js';
 import type { Phase, Subtask, Task } from '../model/task.js';
 import type { TaskotekaCompatBackend } from '../sources/girar/compat-backend.js';
 import type { SourceHealth, HealthProvider } from '../sources/health.js';
@@ -20,6 +22,8 @@ export const GIRAR_DEFAULT_STATES = new Map([['girar', { active: ['AWAITING', 'B
 export interface ConfigOverrides {
   api?: Partial<AppConfig['api']>;
   events?: Partial<AppConfig['events']>;
+  /** Access control and limits (default: DEFAULT_WEB_SETTINGS). */
+  web?: Partial<WebSettings>;
 }
 
 export function testConfig(overrides: ConfigOverrides = {}): AppConfig {
@@ -41,6 +45,7 @@ export function testConfig(overrides: ConfigOverrides = {}): AppConfig {
     },
     journal: {},
     sources: [],
+    ...(overrides.web ? { web: { ...DEFAULT_WEB_SETTINGS, ...overrides.web } } : {}),
   };
 }
 
@@ -184,6 +189,8 @@ export interface TestApiOptions extends ConfigOverrides {
   /** Fill the store with girarTasks() and kojiTasks() (default true). */
   fill?: boolean;
   authenticator?: Authenticator;
+  /** The web config file's users and headers (default: none). */
+  webConfig?: WebConfigSource;
   /** girar sources served under /compat/taskoteka/<name>/. */
   taskotekaBackends?: ReadonlyMap<string, TaskotekaCompatBackend>;
   /** Sources that read task logs on demand. */
@@ -203,7 +210,7 @@ export async function buildTestApi(options: TestApiOptions = {}): Promise<TestAp
   }
   let ready = true;
   // As app.ts builds it, as far as the API's errors go.
-  const app = Fastify({ logger: false, ...frameworkErrorOptions });
+  const app = Fastify({ logger: false, bodyLimit: MAX_BODY_BYTES, ...frameworkErrorOptions });
   await registerApi(app, {
     store,
     health,
@@ -212,6 +219,7 @@ export async function buildTestApi(options: TestApiOptions = {}): Promise<TestAp
     version: '9.8.7-test',
     ready: () => ready,
     ...(options.authenticator ? { authenticator: options.authenticator } : {}),
+    ...(options.webConfig ? { webConfig: options.webConfig } : {}),
     ...(options.taskotekaBackends ? { taskotekaBackends: options.taskotekaBackends } : {}),
     ...(options.taskLogs ? { taskLogs: options.taskLogs } : {}),
   });

@@ -8,6 +8,7 @@ export { parseListenAddress, UsageError } from './listen-address.js';
 export interface Flags {
   configFile?: string;
   configCheck: boolean;
+  webConfigFile?: string;
   listenAddress?: string;
   logLevel?: AppConfig['logLevel'];
   demo: boolean;
@@ -23,6 +24,7 @@ export const USAGE = `usage: buildscope-exporter [flags]
   --config.file=FILE          YAML config file (see docs/configuration.md)
   --config.check              validate --config.file, print every problem, and exit (0 = valid)
   --web.listen-address=ADDR   host:port to listen on (default :10870; 127.0.0.1:10870 in demo mode)
+  --web.config.file=FILE      exporter-toolkit web config: TLS, basic auth users (see docs/security.md)
   --log.level=LEVEL           debug | info | warn | error (default info)
   --demo                      run the demo farm: simulators on loopback, no config file needed
   --journal.path=FILE         the SQLite journal (default data/buildscope.db, or journal.path in the
@@ -43,6 +45,7 @@ export function parseFlags(argv: string[]): Flags {
         'config.file': { type: 'string' },
         'config.check': { type: 'boolean', default: false },
         'web.listen-address': { type: 'string' },
+        'web.config.file': { type: 'string' },
         'log.level': { type: 'string' },
         demo: { type: 'boolean', default: false },
         'journal.path': { type: 'string' },
@@ -68,6 +71,7 @@ export function parseFlags(argv: string[]): Flags {
   return {
     ...(v['config.file'] !== undefined ? { configFile: v['config.file'] } : {}),
     configCheck: v['config.check'] ?? false,
+    ...(v['web.config.file'] !== undefined ? { webConfigFile: v['web.config.file'] } : {}),
     ...(listen !== undefined ? { listenAddress: listen } : {}),
     ...(level !== undefined ? { logLevel: level as AppConfig['logLevel'] } : {}),
     demo: v.demo ?? false,

@@ -8,8 +8,9 @@ import type { TSchema } from '@sinclair/typebox';
 import { parseDocument } from 'yaml';
 import { parseListenAddress } from '../cli/listen-address.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
-import { COMMON_SOURCE_KEYS, DEFAULT_LISTEN_ADDRESS, fileSchema, type AppConfig, type FileConfig, type SourceConfig } from './schema.js';
+import { COMMON_SOURCE_KEYS, DEFAULT_LISTEN_ADDRESS, DEFAULT_WEB_SETTINGS, fileSchema, type AppConfig, type FileConfig, type SourceConfig } from './schema.js';
 import { describeErrors, type ConfigProblem } from './problems.js';
+import { webSettings } from './web-settings.js';
 
 export type { ConfigProblem } from './problems.js';
 
@@ -70,6 +71,7 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
   if (problems.length > 0) throw new ConfigError(file, problems);
   const cfg = withDefaults as FileConfig;
   checkSettings(cfg, overrides, problems);
+  const web = webSettings(cfg.web, file, problems);
   if (problems.length > 0) throw new ConfigError(file, problems);
 
   return deepFreeze({
@@ -80,6 +82,7 @@ export function parseConfig(text: string, file: string, kinds: KindSchemas, over
     events: eventsSettings(cfg.events),
     journal: overrides.journalPath !== undefined ? { path: overrides.journalPath } : cfg.journal.enabled ? { path: cfg.journal.path } : {},
     sources,
+    web,
   });
 }
 
@@ -156,6 +159,8 @@ export function demoConfig(sources: SourceConfig[], overrides: Overrides = {}): 
     // The simulators start afresh each run, so the demo keeps nothing unless asked to.
     journal: overrides.journalPath !== undefined ? { path: overrides.journalPath } : {},
     sources,
+    // A loopback playground that load and soak tests drive hard: no API rate limit.
+    web: { ...DEFAULT_WEB_SETTINGS, rateLimit: { ...DEFAULT_WEB_SETTINGS.rateLimit, max: 0 } },
   });
 }
 

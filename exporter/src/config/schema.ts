@@ -57,11 +57,71 @@ export const journalSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+export const AUTH_MODES = ['auto', 'none', 'basic', 'bearer', 'any'] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+const AuthModeSchema = Type.Union(AUTH_MODES.map((m) => Type.Literal(m)), {
+  description: 'auto (default): every configured method (basic users of --web.config.file, bearer_tokens), none when neither is configured; none: open; basic; bearer; any: basic or bearer',
+});
+
+/** `web:` keys for access control and limits (see docs/security.md). */
+const webSecurityProps = {
+  auth: Type.Optional(Type.Object({ metrics: Type.Optional(AuthModeSchema), api: Type.Optional(AuthModeSchema), events: Type.Optional(AuthModeSchema) }, { additionalProperties: false })),
+  bearer_tokens: Type.Optional(
+    Type.Array(
+      Type.Object(
+        {
+          name: Type.String({ pattern: '^[A-Za-z0-9_.-]{1,63}$', description: 'Names the token in logs (never the token itself)', errorMessage: 'expected a name of letters, digits, _ . - (at most 63 characters)' }),
+          token: Type.Optional(Type.String({ description: 'The token; use ${ENV} to keep it out of the file' })),
+          token_file: Type.Optional(Type.String({ description: 'A file holding the token (trailing newline ignored); relative to the config file' })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+  ),
+  cors: Type.Optional(
+    Type.Object(
+      { allowed_origins: Type.Array(Type.String({ pattern: '^(\\*|https?://[^/\\s]+)$', errorMessage: 'expected an origin such as https://grafana.example.org (scheme://host[:port], no path) or *' })) },
+      { additionalProperties: false },
+    ),
+  ),
+  rate_limit: Type.Optional(
+    Type.Object(
+      {
+        max: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 1200, description: 'API requests per client IP per window; 0 turns rate limiting off' }),
+        window: Duration('1m', 'The rate-limit window'),
+      },
+      { additionalProperties: false },
+    ),
+  ),
+  max_url_length: Type.Optional(Type.Integer({ minimum: 256, maximum: 65_536, description: 'Longest request target (path and query) in bytes; 414 beyond (default 8192)' })),
+};
+
+/** The web settings the app runs with (see webSecurityProps); tokens are read from their files. */
+export interface WebSettings {
+  auth: Readonly<Record<'metrics' | 'api' | 'events', AuthMode>>;
+  bearerTokens: ReadonlyArray<{ name: string; token: string }>;
+  corsOrigins: readonly string[];
+  /** max 0 = off. */
+  rateLimit: { max: number; windowSeconds: number };
+  maxUrlLength: number;
+}
+
+export const DEFAULT_WEB_SETTINGS: WebSettings = {
+  auth: { metrics: 'auto', api: 'auto', events: 'auto' },
+  bearerTokens: [],
+  corsOrigins: [],
+  rateLimit: { max: 1200, windowSeconds: 60 },
+  maxUrlLength: 8192,
+};
+
 export const fileSchema = Type.Object(
   {
     web: Type.Optional(
       Type.Object(
-        { listen_address: Type.Optional(Type.String({ description: 'host:port; the --web.listen-address flag overrides it' })) },
+        {
+          listen_address: Type.Optional(Type.String({ description: 'host:port; the --web.listen-address flag overrides it' })),
+          ...webSecurityProps,
+        },
         { additionalProperties: false },
       ),
     ),
@@ -98,6 +158,8 @@ export interface AppConfig {
   /** The journal file; undefined: nothing is kept across restarts (demo mode, `journal.enabled: false`). */
   journal: { path?: string };
   sources: SourceConfig[];
+  /** Access control and limits; DEFAULT_WEB_SETTINGS when absent. */
+  web?: WebSettings;
 }
 
 export const DEFAULT_LISTEN_ADDRESS = ':10870';

@@ -25,7 +25,7 @@ describe('GET /compat/taskoteka/<source>/events', () => {
     const c = await h.connect(PATH);
     expect(c.status).toBe(200);
     expect(c.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(c.headers['cache-control']).toBe('no-cache');
+    expect(c.headers['cache-control']).toBe('no-store');
     expect(c.headers['x-accel-buffering']).toBe('no');
     expect(c.headers['x-api-version']).toBe('1.5.0');
     expect(c.headers['x-cache-age']).toBe('3');

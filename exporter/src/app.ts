@@ -37,13 +37,15 @@ export interface ExporterOptions {
   clock?: Clock;
   /** --reset-journal: move the journal file aside and start a fresh one. */
   resetJournal?: boolean;
+  /** Use this journal instead of the one the config names (tests). */
+  journal?: Journal;
   /** The --web.config.file (TLS, basic auth users, headers), when given. */
   web?: WebRuntime;
 }
 
 export async function buildExporter(config: AppConfig, options: ExporterOptions): Promise<Exporter> {
   const clock = options.clock ?? systemClock;
-  const journal = openJournal(config, clock, options);
+  const journal = options.journal ?? openJournal(config, clock, options);
   let restored: JournalState;
   try {
     restored = journal.restore();
@@ -51,6 +53,8 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
     journal.close();
     throw err;
   }
+  // Bound below: the store reports journal failures to the metrics, which read the store.
+  let metrics: ExporterMetrics | undefined;
   const store = new Store({
     clock,
     eventBufferSize: config.events.buffer_size,
@@ -61,14 +65,17 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
     // A batch the journal could not write stays in memory and is published: the farm stays
     // visible (a full disk must not blind the exporter); a restart before the journal recovers
     // finds those changes again against the journal's older state.
-    onJournalError: (err, source) => options.log.error({ err, source }, `journal write failed; changes are kept in memory only until a write succeeds: ${(err as Error).message}`),
+    onJournalError: (err, source) => {
+      metrics?.journalWriteFailed();
+      options.log.error({ err, source }, `journal write failed; changes are kept in memory only until a write succeeds: ${(err as Error).message}`);
+    },
   });
   store.restore(restored);
   // The metrics need the runners' health and the runners report polls to the metrics:
   // the health provider is bound late, through a closure.
   let runners: SourceRunners | undefined;
   const health = { health: () => runners?.health() ?? [] };
-  const metrics = new ExporterMetrics({ store, health, version: VERSION, sseClients: () => sseStats().clients, refreshSeconds: refreshText(config), log: options.log });
+  metrics = new ExporterMetrics({ store, health, version: VERSION, sseClients: () => sseStats().clients, refreshSeconds: refreshText(config), log: options.log });
   const counters = metrics.restoreCounters(restored.counters);
   journal.trackCounters(() => metrics.takeDirtyCounters());
   if (config.journal.path !== undefined) {

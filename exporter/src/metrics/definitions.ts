@@ -652,7 +652,7 @@ export const METRICS = {
     type: 'gauge',
     unit: 'count',
     labels: [],
-    help: 'Sequence number of the latest change event (the SSE id); it only grows. Each start of the exporter begins from its start time in milliseconds, so ids of an earlier run are never reused.',
+    help: 'Sequence number of the latest change event (the SSE id); it only grows. With the journal it continues across restarts; without one (or with a fresh journal) a start begins from its start time in milliseconds, so ids of an earlier run are never reused.',
     updated: 'scrape',
   },
   exporterSseClients: {
@@ -671,6 +671,14 @@ export const METRICS = {
     help: 'Samples in the previous /metrics response (0 before the first).',
     updated: 'scrape',
     note: 'Counts every sample line of the previous response, process metrics included; watch it to catch a label explosion.',
+  },
+  exporterJournalWriteFailures: {
+    name: 'buildfarm_exporter_journal_write_failures_total',
+    type: 'counter',
+    unit: 'count',
+    labels: [],
+    help: 'Batches of changes the journal failed to write (disk full, I/O error). Those changes are served and published but kept in memory only until a later write succeeds; the log says why.',
+    updated: 'poll_outcome',
   },
   exporterCollectErrors: {
     name: 'buildfarm_exporter_collect_errors_total',

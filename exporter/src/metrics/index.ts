@@ -70,6 +70,7 @@ export class ExporterMetrics implements PollObserver {
   private readonly koji: KojiMetrics;
   private readonly sources: SourceMetrics;
   private readonly collectErrors: Counter<'family'>;
+  private readonly journalWriteFailures: Counter;
   private readonly unsubscribe: () => void;
   private lastSeries = 0;
 
@@ -84,7 +85,9 @@ export class ExporterMetrics implements PollObserver {
     this.cuirass = new CuirassMetrics(ctx, deps.store, this.series, this.labels);
     this.koji = new KojiMetrics(ctx, deps.health, this.series, this.labels);
     this.sources = new SourceMetrics(ctx, deps.health, this.series, this.labels);
-    this.collectErrors = registerSelfMetrics(ctx, { store: deps.store, version: deps.version, sseClients: deps.sseClients, lastSeries: () => this.lastSeries });
+    const self = registerSelfMetrics(ctx, { store: deps.store, version: deps.version, sseClients: deps.sseClients, lastSeries: () => this.lastSeries });
+    this.collectErrors = self.collectErrors;
+    this.journalWriteFailures = self.journalWriteFailures;
     if (deps.processMetrics !== false) {
       collectDefaultMetrics({ register: this.registry });
       // Gauges named like counters fail `promtool check metrics`; sum() the per-type gauges instead.
@@ -126,6 +129,11 @@ export class ExporterMetrics implements PollObserver {
   /** Name only these values of a source's label in metrics (a source's config allowlist); any other value is `other`. */
   restrictLabel(source: string, label: string, values: readonly string[]): void {
     this.labels.restrict(source, label, values);
+  }
+
+  /** The journal could not write a batch (see Store's onJournalError). */
+  journalWriteFailed(): void {
+    this.journalWriteFailures.inc();
   }
 
   /** Continue the event-fed counters from the values the journal kept; returns how many series. */

@@ -11,12 +11,14 @@ export interface SelfMetricsDeps {
   lastSeries: () => number;
 }
 
-/** Registers the self-metrics; returns the collect-error counter the renderer feeds. */
-export function registerSelfMetrics(ctx: FamilyContext, deps: SelfMetricsDeps): Counter<'family'> {
+/** Registers the self-metrics; returns the counters fed from outside (collect errors, journal write failures). */
+export function registerSelfMetrics(ctx: FamilyContext, deps: SelfMetricsDeps): { collectErrors: Counter<'family'>; journalWriteFailures: Counter } {
   makeGauge(ctx, 'exporterBuildInfo').set({ version: deps.version }, 1);
   makeGauge(ctx, 'exporterStoreTasks', (g) => g.set(deps.store.taskCount));
   makeGauge(ctx, 'exporterEventsLastSeq', (g) => g.set(deps.store.events.lastSeq));
   makeGauge(ctx, 'exporterSseClients', (g) => g.set(deps.sseClients?.() ?? 0));
   makeGauge(ctx, 'exporterScrapeSeries', (g) => g.set(deps.lastSeries()));
-  return makeCounter(ctx, 'exporterCollectErrors');
+  const journalWriteFailures = makeCounter(ctx, 'exporterJournalWriteFailures');
+  journalWriteFailures.inc(0);
+  return { collectErrors: makeCounter(ctx, 'exporterCollectErrors'), journalWriteFailures };
 }

@@ -15,6 +15,7 @@ import type { ChangeEvent } from '../model/events.js';
 import { kindSchemas } from '../sources/registry.js';
 import { GirarSimulator, type SimTaskSpec } from '../sources/girar/simulator.js';
 import { ManualClock } from '../util/clock.js';
+import { MemoryJournal, type Journal } from './journal.js';
 
 let dir: string;
 let sim: GirarSimulator;
@@ -151,5 +152,32 @@ describe('restart with the journal', () => {
     expect(other.store.taskCount).toBe(0);
     expect(other.store.events.lastSeq).toBeGreaterThan(lastSeq);
     expect(other.store.events.since(lastSeq).type).toBe('reset');
+  });
+});
+
+describe('a journal that cannot write', () => {
+  it('logs, counts buildfarm_exporter_journal_write_failures_total, and still serves and publishes the change', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'error' }, { write: (l: string) => lines.push(l) });
+    const empty = new MemoryJournal(0);
+    const failing: Journal = {
+      lastSeq: () => 0,
+      restore: () => empty.restore(),
+      commit: () => {
+        throw new Error('SQLITE_FULL: database or disk is full');
+      },
+      trackCounters: () => {},
+      close: () => {},
+    };
+    const yaml = `sources:\n  - name: alt\n    kind: girar\n    url: ${sim.url}\n    stream: false\n`;
+    const config = parseConfig(yaml, join(dir, 'buildscope.yaml'), kindSchemas, { listenAddress: '127.0.0.1:0' });
+    const exporter = await buildExporter(config, { log, clock, journal: failing });
+    running.push(exporter);
+    const seen = collect(exporter);
+    await exporter.runners.pollAll();
+    expect(seen.length).toBe(TASKS.length);
+    expect(exporter.store.taskCount).toBe(TASKS.length);
+    expect(await samples(exporter, 'buildfarm_exporter_journal_write_failures_total')).toEqual(['buildfarm_exporter_journal_write_failures_total 1']);
+    expect(lines.join('')).toContain('journal write failed; changes are kept in memory only until a write succeeds: SQLITE_FULL: database or disk is full');
   });
 });

@@ -86,6 +86,19 @@ const exporter: RuleGroup<AlertDefinition> = {
         'the target on Prometheus\'s /targets page (last error) and the network between them; ' +
         'the "Series served" and "Memory" panels of the Exporter health dashboard show when it stopped.',
     },
+    {
+      alert: 'BuildfarmJournalWriteFailing',
+      // A failure within every 5 minutes for 10 minutes: a one-off failure (the next write succeeded) stays quiet.
+      expr: 'increase(buildfarm_exporter_journal_write_failures_total[5m]) > 0',
+      for: '10m',
+      severity: 'warning',
+      summary: 'The buildscope exporter {{ $labels.instance }} cannot write its journal',
+      description:
+        'The journal of {{ $labels.instance }} has failed to write changes for 10 minutes (disk full or an I/O error): the exporter still serves and publishes them, ' +
+        'but a restart now would forget them and count them again. ' +
+        'The exporter log (journalctl -u buildscope-exporter) says why each write failed; look at the disk holding the journal (df, dmesg) too; ' +
+        'docs/journal.md says what the journal keeps.',
+    },
   ],
 };
 

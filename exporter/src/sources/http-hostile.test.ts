@@ -44,4 +44,22 @@ describe('hostile input: UpstreamHttp decoding', () => {
     const err = await get(`${f.url}/x`).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamHttpErrorE);
   });
+
+  it('a body that is not UTF-8 is a payload error naming the byte, gzipped or not (never silently U+FFFD)', async () => {
+    const bad = Buffer.concat([Buffer.from('{"owner":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const good = '{"owner":"Jos\u00e9 \ud83d\ude00"}';
+    const f = await upstream({ '/plain': { body: bad }, '/gz': { body: gzipSync(bad), headers: { 'content-encoding': 'gzip' } }, '/ok': { body: good } });
+    for (const path of ['/plain', '/gz']) {
+      const err = await get(`${f.url}${path}`).then(() => undefined, (e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('payload');
+      expect((err as Error).message).toContain('the body is not valid UTF-8: byte 0xff at offset 10 (after "{\\"owner\\":\\"")');
+    }
+    expect((await get(`${f.url}/ok`)).body).toBe(good);
+  });
+
+  it('an error body that is not UTF-8 still reports the status', async () => {
+    const f = await upstream({ '/x': { status: 503, body: Buffer.from([0x3c, 0xff, 0x3e]) } });
+    const err = await get(`${f.url}/x`).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamHttpErrorE);
+  });
 });

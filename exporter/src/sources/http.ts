@@ -169,7 +169,41 @@ async function decode(raw: Buffer, encoding: string | undefined, maxBytes: numbe
   let data = raw;
   // Codings are listed in the order they were applied: undo them from the last.
   for (const coding of codings.reverse()) data = await decodeOne(data, coding, maxBytes, url, method);
-  return data.toString('utf8');
+  return utf8Text(data, url, method);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A body as UTF-8 text, or a payload error naming the first bad byte: JSON and Koji's XML-RPC are
+ * UTF-8, and decoding leniently would turn the bytes into U+FFFD silently (a state name that no
+ * longer matches, an owner nobody can search for).
+ */
+function utf8Text(data: Buffer, url: string, method: 'GET' | 'POST'): string {
+  try {
+    return strictUtf8.decode(data);
+  } catch {
+    const at = firstInvalidUtf8(data);
+    const around = data.subarray(Math.max(0, at - 20), at).toString('utf8');
+    throw new UpstreamPayloadError(redactUrl(url), `the body is not valid UTF-8: byte 0x${(data[at] ?? 0).toString(16).padStart(2, '0')} at offset ${at} (after ${JSON.stringify(around)}); the upstream must send UTF-8`, method);
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(data: Buffer): number {
+  let i = 0;
+  while (i < data.length) {
+    const b = data[i] ?? 0;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (len === 0 || i + len > data.length) return i;
+    try {
+      strictUtf8.decode(data.subarray(i, i + len));
+    } catch {
+      return i;
+    }
+    i += len;
+  }
+  return data.length;
 }
 
 async function decodeOne(raw: Buffer, coding: string, maxBytes: number, url: string, method: 'GET' | 'POST'): Promise<Buffer> {

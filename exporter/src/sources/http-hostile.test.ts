@@ -62,4 +62,20 @@ describe('hostile input: UpstreamHttp decoding', () => {
     const err = await get(`${f.url}/x`).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamHttpErrorE);
   });
+
+  it('an upstream that echoes the credentials in its error page never gets them into the message', async () => {
+    const echo = (req: import('node:http').IncomingMessage) => ({ status: 401, contentType: 'text/plain', body: `bad credentials: ${req.headers.authorization ?? ''} ${req.headers['x-api-key'] ?? ''} ${req.url ?? ''}` });
+    const f = await upstream({ '/x': echo, '/login': { status: 400, body: 'wrong password pw-Secret-42 for exporter' } });
+    const http = new UpstreamHttp();
+    const err = await http
+      .get(`${f.url}/x?token=tok-Secret-1`, { signal: AbortSignal.timeout(5000), headers: { authorization: 'Bearer bearer-Secret-7', 'x-api-key': 'key-Secret-9' } })
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamHttpErrorE);
+    const message = (err as Error).message;
+    expect(message).toContain('HTTP 401: bad credentials: <redacted> <redacted> /x?token=<redacted>');
+    for (const secret of ['bearer-Secret-7', 'key-Secret-9', 'tok-Secret-1']) expect(message).not.toContain(secret);
+    const login = await http.postForm(`${f.url}/login`, { signal: AbortSignal.timeout(5000), form: { name: 'exporter', password: 'pw-Secret-42' } }).then(() => undefined, (e: unknown) => e);
+    expect((login as Error).message).toContain('wrong password <redacted> for');
+    expect((login as Error).message).not.toContain('pw-Secret-42');
+  });
 });

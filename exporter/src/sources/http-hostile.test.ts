@@ -44,4 +44,38 @@ describe('hostile input: UpstreamHttp decoding', () => {
     const err = await get(`${f.url}/x`).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(UpstreamHttpErrorE);
   });
+
+  it('a body that is not UTF-8 is a payload error naming the byte, gzipped or not (never silently U+FFFD)', async () => {
+    const bad = Buffer.concat([Buffer.from('{"owner":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const good = '{"owner":"Jos\u00e9 \ud83d\ude00"}';
+    const f = await upstream({ '/plain': { body: bad }, '/gz': { body: gzipSync(bad), headers: { 'content-encoding': 'gzip' } }, '/ok': { body: good } });
+    for (const path of ['/plain', '/gz']) {
+      const err = await get(`${f.url}${path}`).then(() => undefined, (e: unknown) => e);
+      expect((err as { code?: string }).code).toBe('payload');
+      expect((err as Error).message).toContain('the body is not valid UTF-8: byte 0xff at offset 10 (after "{\\"owner\\":\\"")');
+    }
+    expect((await get(`${f.url}/ok`)).body).toBe(good);
+  });
+
+  it('an error body that is not UTF-8 still reports the status', async () => {
+    const f = await upstream({ '/x': { status: 503, body: Buffer.from([0x3c, 0xff, 0x3e]) } });
+    const err = await get(`${f.url}/x`).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamHttpErrorE);
+  });
+
+  it('an upstream that echoes the credentials in its error page never gets them into the message', async () => {
+    const echo = (req: import('node:http').IncomingMessage) => ({ status: 401, contentType: 'text/plain', body: `bad credentials: ${req.headers.authorization ?? ''} ${req.headers['x-api-key'] ?? ''} ${req.url ?? ''}` });
+    const f = await upstream({ '/x': echo, '/login': { status: 400, body: 'wrong password pw-Secret-42 for exporter' } });
+    const http = new UpstreamHttp();
+    const err = await http
+      .get(`${f.url}/x?token=tok-Secret-1`, { signal: AbortSignal.timeout(5000), headers: { authorization: 'Bearer bearer-Secret-7', 'x-api-key': 'key-Secret-9' } })
+      .then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UpstreamHttpErrorE);
+    const message = (err as Error).message;
+    expect(message).toContain('HTTP 401: bad credentials: <redacted> <redacted> /x?token=<redacted>');
+    for (const secret of ['bearer-Secret-7', 'key-Secret-9', 'tok-Secret-1']) expect(message).not.toContain(secret);
+    const login = await http.postForm(`${f.url}/login`, { signal: AbortSignal.timeout(5000), form: { name: 'exporter', password: 'pw-Secret-42' } }).then(() => undefined, (e: unknown) => e);
+    expect((login as Error).message).toContain('wrong password <redacted> for');
+    expect((login as Error).message).not.toContain('pw-Secret-42');
+  });
 });

@@ -54,20 +54,33 @@ export class UpstreamHttp {
    * Non-2xx answers throw UpstreamHttpError.
    */
   async get(url: string, options: HttpGetOptions): Promise<HttpResponse> {
-    return this.finish(url, await this.open(url, options), options, 'GET');
+    return withoutSecrets(async () => this.finish(url, await this.open(url, options), options, 'GET'), url, options);
   }
 
   /** POST a form (a login) and return the answer like `get`. */
   async postForm(url: string, options: HttpPostFormOptions): Promise<HttpResponse> {
     const body = new URLSearchParams(options.form).toString();
-    const res = await this.open(url, { ...options, headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers } }, 'POST', body);
-    return this.finish(url, res, options, 'POST');
+    return withoutSecrets(
+      async () => {
+        const res = await this.open(url, { ...options, headers: { 'content-type': 'application/x-www-form-urlencoded', ...options.headers } }, 'POST', body);
+        return this.finish(url, res, options, 'POST');
+      },
+      url,
+      options,
+      Object.values(options.form),
+    );
   }
 
   /** POST a body (an XML-RPC call) and return the answer like `get`. */
   async post(url: string, options: HttpPostOptions): Promise<HttpResponse> {
-    const res = await this.open(url, { ...options, headers: { 'content-type': options.contentType, ...options.headers } }, 'POST', options.body);
-    return this.finish(url, res, options, 'POST');
+    return withoutSecrets(
+      async () => {
+        const res = await this.open(url, { ...options, headers: { 'content-type': options.contentType, ...options.headers } }, 'POST', options.body);
+        return this.finish(url, res, options, 'POST');
+      },
+      url,
+      options,
+    );
   }
 
   /** The same client (the same request counting) through another dispatcher, e.g. a TLS agent with a client certificate. */
@@ -89,17 +102,23 @@ export class UpstreamHttp {
   /** GET a URL and parse its body as JSON (any JSON value; validate it at the caller). */
   async getJson(url: string, options: HttpGetOptions): Promise<{ value: unknown; headers: Record<string, string> }> {
     const res = await this.get(url, { ...options, headers: { accept: 'application/json', ...options.headers } });
-    return { value: parseUpstreamJson(res, url), headers: res.headers };
+    return withoutSecrets(() => Promise.resolve({ value: parseUpstreamJson(res, url), headers: res.headers }), url, options);
   }
 
   /** Open a long-lived GET (SSE) and hand back the body stream. Non-2xx answers throw. */
   async stream(url: string, options: HttpGetOptions): Promise<HttpStream> {
-    const res = await this.open(url, { ...options, headers: { accept: 'text/event-stream', ...options.headers } });
-    if (res.status < 200 || res.status > 299) {
-      const body = await readCapped(res.body, 4096, url, options.signal).then((b) => b.toString('utf8'), () => '');
-      throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body));
-    }
-    return res;
+    return withoutSecrets(
+      async () => {
+        const res = await this.open(url, { ...options, headers: { accept: 'text/event-stream', ...options.headers } });
+        if (res.status < 200 || res.status > 299) {
+          const body = await readCapped(res.body, 4096, url, options.signal).then((b) => b.toString('utf8'), () => '');
+          throw new UpstreamHttpError(res.status, redactUrl(url), retryAfter(res.headers['retry-after']), snippet(body));
+        }
+        return res;
+      },
+      url,
+      options,
+    );
   }
 
   private async open(url: string, options: HttpGetOptions, method: 'GET' | 'POST' = 'GET', body?: string): Promise<HttpStream> {
@@ -169,7 +188,41 @@ async function decode(raw: Buffer, encoding: string | undefined, maxBytes: numbe
   let data = raw;
   // Codings are listed in the order they were applied: undo them from the last.
   for (const coding of codings.reverse()) data = await decodeOne(data, coding, maxBytes, url, method);
-  return data.toString('utf8');
+  return utf8Text(data, url, method);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A body as UTF-8 text, or a payload error naming the first bad byte: JSON and Koji's XML-RPC are
+ * UTF-8, and decoding leniently would turn the bytes into U+FFFD silently (a state name that no
+ * longer matches, an owner nobody can search for).
+ */
+function utf8Text(data: Buffer, url: string, method: 'GET' | 'POST'): string {
+  try {
+    return strictUtf8.decode(data);
+  } catch {
+    const at = firstInvalidUtf8(data);
+    const around = data.subarray(Math.max(0, at - 20), at).toString('utf8');
+    throw new UpstreamPayloadError(redactUrl(url), `the body is not valid UTF-8: byte 0x${(data[at] ?? 0).toString(16).padStart(2, '0')} at offset ${at} (after ${JSON.stringify(around)}); the upstream must send UTF-8`, method);
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence. */
+function firstInvalidUtf8(data: Buffer): number {
+  let i = 0;
+  while (i < data.length) {
+    const b = data[i] ?? 0;
+    const len = b < 0x80 ? 1 : b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (len === 0 || i + len > data.length) return i;
+    try {
+      strictUtf8.decode(data.subarray(i, i + len));
+    } catch {
+      return i;
+    }
+    i += len;
+  }
+  return data.length;
 }
 
 async function decodeOne(raw: Buffer, coding: string, maxBytes: number, url: string, method: 'GET' | 'POST'): Promise<Buffer> {
@@ -232,6 +285,65 @@ export function retryAfter(value: string | undefined, now: number = Date.now()):
   const at = Date.parse(value);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.round((at - now) / 1000));
+}
+
+/** Headers whose values are not secrets; every other header a source sends may be (config `headers`, Authorization, Cookie). */
+const PLAIN_HEADERS = new Set(['accept', 'content-type', 'user-agent', 'accept-encoding']);
+
+/**
+ * What a request carried that must never come back in a message: URL userinfo, secret-looking
+ * query values, header values (and each word of them: the token in `Bearer <token>`), form values.
+ */
+export function secretValues(url: string, headers: Record<string, string> = {}, extra: readonly string[] = []): string[] {
+  const out = new Set<string>();
+  const add = (v: string) => {
+    if (v.length >= 4) out.add(v);
+  };
+  try {
+    const u = new URL(url);
+    for (const v of [u.username, u.password]) {
+      add(v);
+      add(safeDecode(v));
+    }
+    for (const [k, v] of u.searchParams) if (/token|key|secret|pass|auth/i.test(k)) add(v);
+  } catch {
+    // An invalid URL never reaches a message (redactUrl says <invalid url>).
+  }
+  for (const [k, v] of Object.entries(headers)) {
+    if (PLAIN_HEADERS.has(k.toLowerCase())) continue;
+    add(v);
+    for (const word of v.split(/[\s,;=]+/)) add(word);
+  }
+  for (const v of extra) add(v);
+  // Longest first, so a value is replaced whole before any part of it.
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+function safeDecode(v: string): string {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+}
+
+/**
+ * Run a request; a failure whose message repeats a secret of the request (an upstream that echoes
+ * the Authorization header or the login form in its error page) has it replaced by <redacted>.
+ */
+async function withoutSecrets<T>(work: () => Promise<T>, url: string, options: HttpGetOptions, extra: readonly string[] = []): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof Error)) throw err;
+    const secrets = secretValues(url, options.headers, extra);
+    if (!secrets.some((v) => err.message.includes(v))) throw err;
+    let message = err.message;
+    for (const v of secrets) message = message.split(v).join('<redacted>');
+    Object.defineProperty(err, 'message', { value: message, configurable: true, writable: true });
+    if (err.stack) Object.defineProperty(err, 'stack', { value: `${err.name}: ${message}`, configurable: true, writable: true });
+    throw err;
+  }
 }
 
 function snippet(body: string): string {

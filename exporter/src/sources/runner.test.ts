@@ -201,6 +201,10 @@ describe('pollDelayMs', () => {
     expect(pollDelayMs({ ...base, failures: 1, retryAfterSeconds: 600 })).toBe(600_000);
     expect(pollDelayMs({ ...base, failures: 1, retryAfterSeconds: 86_400 })).toBe(3_600_000);
   });
+  it('jitters a Retry-After wait upwards only: never a moment before the upstream asked', () => {
+    expect(pollDelayMs({ ...base, failures: 1, retryAfterSeconds: 600, random: () => 0 })).toBe(600_000);
+    expect(pollDelayMs({ ...base, failures: 1, retryAfterSeconds: 600, random: () => 0.999999 })).toBe(660_000);
+  });
 });
 
 describe('SourceError', () => {

@@ -10,6 +10,7 @@ import type { Clock } from '../util/clock.js';
 import { Cancelled, deadline } from '../util/deadline.js';
 import { PartialPollError, SourceError, UpstreamHttpError, errorMessage } from './errors.js';
 import type { PollObserver, SourceErrorInfo, SourceHealth } from './health.js';
+import { IdRegressionGuard, clockFault } from './plausibility.js';
 import type { PollResult, RefreshHint, SourceAdapter, StreamSink } from './source.js';
 
 export interface RunnerOptions {
@@ -55,6 +56,7 @@ export class SourceRunner {
   private refreshScheduled = false;
   private loops: Promise<void>[] = [];
   private lastRetryAfter: number | undefined;
+  private readonly ids = new IdRegressionGuard();
 
   constructor(private readonly o: RunnerOptions) {
     this.state = {
@@ -128,6 +130,15 @@ export class SourceRunner {
     if (Object.keys(found).length > 0) this.o.observer?.problemsFound?.(this.o.name, this.o.kind, found);
   }
 
+  /**
+   * "Now" for the clock check: the later of the exporter's clock and the host's. An accelerated
+   * demo clock runs ahead of the host, a test's manual clock may lag behind real upstream times;
+   * neither makes an upstream's times look skewed.
+   */
+  private latestNow(): number {
+    return Math.max(this.o.clock.now(), Date.now());
+  }
+
   private nextDelayMs(): number {
     return pollDelayMs({
       intervalSeconds: this.o.intervalSeconds,
@@ -147,6 +158,8 @@ export class SourceRunner {
     try {
       result = await untilAborted(this.o.adapter.poll(signal), signal);
       if (this.stop$.signal.aborted) return;
+      const implausible = clockFault(result, this.latestNow()) ?? this.ids.check(result);
+      if (implausible) throw implausible;
       this.o.store.apply(this.o.name, this.o.kind, result);
     } catch (err) {
       if (this.stop$.signal.aborted) return;
@@ -231,7 +244,9 @@ export class SourceRunner {
       }
       if (connectedAt !== undefined && this.o.clock.now() - connectedAt > 30_000) backoff = 1;
       const waitSeconds = Math.max(backoff, Math.min(retryAfter ?? 0, 3600));
-      const retry = await sleep(waitSeconds * 1000 * (0.9 + (this.o.random ?? Math.random)() * 0.2), stop);
+      // Jitter, but never sooner than the upstream's Retry-After.
+      const waitMs = Math.max(waitSeconds * 1000 * (0.9 + (this.o.random ?? Math.random)() * 0.2), Math.min(retryAfter ?? 0, 3600) * 1000);
+      const retry = await sleep(waitMs, stop);
       if (!retry) break;
       backoff = Math.min(60, backoff * 2);
     }
@@ -260,6 +275,8 @@ export class SourceRunner {
       const { signal, clear } = deadline(this.o.timeoutSeconds * 1000, this.stop$.signal);
       try {
         const delta = await untilAborted(this.o.adapter.refresh({ taskIds, removedTaskIds }, signal), signal);
+        const implausible = clockFault(delta, this.latestNow());
+        if (implausible) throw implausible;
         if (!this.stop$.signal.aborted) this.o.store.apply(this.o.name, this.o.kind, delta);
       } catch (err) {
         if (this.stop$.signal.aborted) return;
@@ -309,7 +326,9 @@ export function pollDelayMs(o: { intervalSeconds: number; failures: number; retr
     if (o.retryAfterSeconds !== undefined) seconds = Math.max(seconds, Math.min(o.retryAfterSeconds, 3600));
   }
   const jitter = 1 + (o.random() - 0.5) * 0.2;
-  return Math.max(10, Math.round(seconds * 1000 * jitter));
+  // Jitter spreads polls out, but never earlier than the upstream asked.
+  const floorMs = o.failures > 0 && o.retryAfterSeconds !== undefined ? Math.min(o.retryAfterSeconds, 3600) * 1000 : 0;
+  return Math.max(10, floorMs, Math.round(seconds * 1000 * jitter));
 }
 
 /** An error as source or endpoint health keeps it. */

@@ -71,6 +71,14 @@ export class CuirassClient {
         out.rejected.push({ index, ...(typeof raw === 'number' || typeof raw === 'string' ? { id: String(raw).slice(0, 100) } : {}), message: describeInvalid(check, entry) ?? 'unexpected shape' });
       }
     });
+    // A few odd records are theirs to answer for; every one of several is this list's format.
+    const first = out.rejected[0];
+    if (out.entries.length === 0 && out.rejected.length >= ALL_REJECTED_FROM && first) {
+      throw new UpstreamPayloadError(redactUrl(url), `none of its ${out.rejected.length} entries has the expected shape (entry ${first.index}: ${first.message}); check that the URL points at \`cuirass web\` of a supported version`);
+    }
     return out;
   }
 }
+
+/** A list this long with not one usable entry fails the poll instead of counting record problems. */
+export const ALL_REJECTED_FROM = 3;

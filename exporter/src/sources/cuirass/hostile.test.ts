@@ -52,4 +52,19 @@ describe('cuirass adapter on hostile lists', () => {
     }
     expect(bad).toEqual([]);
   });
+
+  it('a list of several entries none of which has the right shape fails the poll (a wrong or changed upstream), naming the first problem', async () => {
+    const adapter = new CuirassAdapter(parseCuirassConfig({ url: up.url }), { name: 'ci', log: pino({ level: 'silent' }), clock: new ManualClock(), http: new UpstreamHttp(), pollTimeoutSeconds: 10 });
+    const wrongTypes = [1, 2, 3].map((id) => ({ ...BUILD, id: `${id}`, job: 42, buildstatus: 'failed' }));
+    up.routes.set('/api/queue', { body: '[]' });
+    up.routes.set('/api/latestbuilds', { body: JSON.stringify(wrongTypes) });
+    up.routes.set('/api/evaluations', { body: JSON.stringify([EVAL]) });
+    up.routes.set('/specifications', { body: JSON.stringify([{ name: 'guix', systems: ['x86_64-linux'] }]) });
+    const err = await adapter.poll(AbortSignal.timeout(5000)).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(SourceError);
+    expect((err as Error).message).toMatch(/latestbuilds.*none of its 3 entries has the expected shape \(entry 0: .+\)/);
+    // One odd entry among good ones is that record's problem, not the source's.
+    up.routes.set('/api/latestbuilds', { body: JSON.stringify([BUILD, { ...BUILD, id: 2 }, { ...BUILD, id: 'x' }]) });
+    await expect(adapter.poll(AbortSignal.timeout(5000))).resolves.toMatchObject({ type: 'snapshot' });
+  });
 });

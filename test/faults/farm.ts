@@ -123,8 +123,9 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
     demos.push(control);
     blocks.push({ ...control.config, name: 'control', kind: 'cuirass', interval: '1s', timeout: '3s' });
     const configPath = join(dir, 'buildscope.yaml');
-    // JSON is YAML.
-    await writeFile(configPath, JSON.stringify({ sources: blocks }, null, 2));
+    // JSON is YAML. The tests poll the API many times a second while they wait for a source to
+    // go down or recover: the per-IP rate limit (on by default for a config file) is off here.
+    await writeFile(configPath, JSON.stringify({ web: { rate_limit: { max: 0 } }, sources: blocks }, null, 2));
     exporter = await startExporter([`--config.file=${configPath}`, ...(options.args ?? [])], options.env ?? {});
     const url = exporter.url;
     const sourcesView = async (): Promise<SourceView[]> => {

@@ -31,6 +31,11 @@ export class SourceRunners implements HealthProvider {
       const log = deps.log.child({ source: cfg.name, kind: cfg.kind });
       const http = new UpstreamHttp(deps.requestRecorder?.(cfg.name));
       const adapter = def.create(cfg.settings, { name: cfg.name, log, clock: deps.clock, http, pollTimeoutSeconds: cfg.timeoutSeconds });
+      // The store holds what the journal kept; an adapter with its own state picks it up before polling.
+      if (adapter.restore) {
+        const held = { tasks: deps.store.tasksOf(cfg.name), workers: deps.store.listWorkers(cfg.name), jobs: deps.store.listJobs(cfg.name) };
+        if (held.tasks.length + held.workers.length + held.jobs.length > 0) adapter.restore(held);
+      }
       return new SourceRunner({
         name: cfg.name,
         kind: cfg.kind,

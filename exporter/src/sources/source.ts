@@ -113,6 +113,14 @@ export interface SourceAdapter {
   /** Fetch just the hinted records (called after `stream` notifies). */
   refresh?(hint: RefreshHint, signal: AbortSignal): Promise<Delta>;
   close?(): Promise<void>;
+  /**
+   * What the journal kept of this source from an earlier run, handed over once before the first
+   * poll. An adapter that keeps state between polls (detail caches, run timings, guards against
+   * lagging lists, look-back windows) seeds it from here, so its first poll after a restart
+   * builds the same records the earlier run did: no spurious updates, nothing counted twice,
+   * nothing dropped that the earlier run still held.
+   */
+  restore?(held: RestoredRecords): void;
   /** Records the adapter skipped or kept at a previous version; read by the runner after each poll. */
   problems?(): SourceProblems;
   /** Health of each upstream endpoint, for sources that poll several; read by the runner after each poll. */
@@ -124,6 +132,13 @@ export interface SourceAdapter {
   taskLog?(id: string, signal: AbortSignal): Promise<TaskLog | undefined>;
   /** girar only: what the taskoteka-compatible API needs beyond the store (see girar/compat-backend.ts). */
   taskotekaCompat?: TaskotekaCompatBackend;
+}
+
+/** A source's records as the journal kept them (see SourceAdapter.restore). */
+export interface RestoredRecords {
+  tasks: readonly Task[];
+  workers: readonly Worker[];
+  jobs: readonly Job[];
 }
 
 /** A task's log as the upstream keeps it, read on demand. */

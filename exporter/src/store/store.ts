@@ -220,6 +220,16 @@ export class Store {
     return this.index.values(field);
   }
 
+  /** Every task held for a source. */
+  tasksOf(source: string): Task[] {
+    const out: Task[] = [];
+    for (const key of this.index.lookup('source', [source])) {
+      const t = this.entries.get(key)?.task;
+      if (t) out.push(t);
+    }
+    return out;
+  }
+
   /** Tasks of one source (for the taskoteka-compatible views and per-source counts). */
   sourceTaskCount(source: string): number {
     return this.index.lookupSize('source', [source]);

@@ -76,17 +76,20 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
   let runners: SourceRunners | undefined;
   const health = { health: () => runners?.health() ?? [] };
   metrics = new ExporterMetrics({ store, health, version: VERSION, sseClients: () => sseStats().clients, refreshSeconds: refreshText(config), log: options.log });
+
+  for (const source of config.sources) {
+    const fixed = definitionOf(source.kind)?.labelValues?.(source.settings) ?? {};
+    for (const [label, values] of Object.entries(fixed)) metrics.restrictLabel(source.name, label, values);
+  }
+  // After the allowlists: restored label values are guarded like live ones.
   const counters = metrics.restoreCounters(restored.counters);
+  journal.replaceCounters(metrics.allCounters());
   journal.trackCounters(() => metrics.takeDirtyCounters());
   if (config.journal.path !== undefined) {
     options.log.info(
       { journal: config.journal.path, tasks: restored.tasks.length, workers: restored.workers.length, jobs: restored.jobs.length, events: restored.events.length, counters, lastSeq: journal.lastSeq() },
       'journal opened',
     );
-  }
-  for (const source of config.sources) {
-    const fixed = definitionOf(source.kind)?.labelValues?.(source.settings) ?? {};
-    for (const [label, values] of Object.entries(fixed)) metrics.restrictLabel(source.name, label, values);
   }
   runners = new SourceRunners(config.sources, {
     store,

@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Histogram, type LabelValues, type Registry } from 'prom-client';
 import type { CounterValue } from '../store/journal.js';
+import type { LabelGuard } from './label-guard.js';
 import { METRICS, helpText, type KeyOfType, type LabelName } from './definitions.js';
 
 export interface FamilyContext {
@@ -65,7 +66,8 @@ export class SourceSeries {
   }
 
   counted(name: string, labels: Record<string, string>, by: number): void {
-    const key = `${name}${JSON.stringify(labels)}`;
+    // Keyed by the sorted labels: the same series whatever order a call site names them in.
+    const key = `${name}${JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))}`;
     const held = this.counterValues.get(key);
     if (held) held.value += by;
     else this.counterValues.set(key, { family: name, labels: { ...labels }, value: by });
@@ -87,16 +89,21 @@ export class SourceSeries {
    * Counter values an earlier run reached (journal high-water marks): the series continue from
    * there instead of restarting at 0. Families this version no longer has are ignored.
    */
-  restoreCounters(values: readonly CounterValue[]): number {
+  restoreCounters(values: readonly CounterValue[], guard?: LabelGuard): number {
     let restored = 0;
     for (const v of values) {
       const counter = this.counters.get(v.family);
       if (!counter || !Number.isFinite(v.value) || v.value <= 0) continue;
-      counter.restore(v.labels, v.value);
+      counter.restore(guard ? guardedLabels(v.labels, guard) : v.labels, v.value);
       restored += 1;
     }
     this.dirty.clear();
     return restored;
+  }
+
+  /** Every durable counter series and its value (after a restore: what the journal should hold). */
+  allCounters(): CounterValue[] {
+    return [...this.counterValues.values()].map((v) => ({ family: v.family, labels: v.labels, value: v.value }));
   }
 
   remember(family: string, source: string, labels: object, remove: () => void): void {
@@ -118,6 +125,26 @@ export class SourceSeries {
   }
 }
 
+/** Labels whose values the LabelGuard bounds under another scope name (the live code guards both as `state`). */
+const GUARD_SCOPE: Readonly<Record<string, string>> = { from_state: 'state', to_state: 'state' };
+/** Label scopes the metric collectors pass through the LabelGuard. */
+const GUARDED_SCOPES = new Set(['repo', 'arch', 'state', 'result', 'karajo_job', 'channel', 'method', 'reason', 'worker']);
+
+/**
+ * Restored label values pass the same guard as live ones: without it every restart could admit
+ * up to the limit again, and the series of a source would grow with each restart.
+ */
+function guardedLabels(labels: Record<string, string>, guard: LabelGuard): Record<string, string> {
+  const source = labels.source;
+  if (source === undefined) return labels;
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(labels)) {
+    const scope = GUARD_SCOPE[name] ?? name;
+    out[name] = GUARDED_SCOPES.has(scope) ? guard.label(source, scope, value) : value;
+  }
+  return out;
+}
+
 type SourceCounterKey = { [K in KeyOfType<'counter'>]: 'source' extends LabelName<K> ? K : never }[KeyOfType<'counter'>];
 type SourceHistogramKey = { [K in KeyOfType<'histogram'>]: 'source' extends LabelName<K> ? K : never }[KeyOfType<'histogram'>];
 
@@ -128,16 +155,23 @@ export class SourceCounter<K extends SourceCounterKey> {
     ctx: FamilyContext,
     private readonly key: K,
     private readonly series: SourceSeries,
+    /**
+     * Event-fed counters are durable: the journal keeps their values, written in the same
+     * transaction as the events that moved them, and they continue after a restart. Counters of
+     * the exporter's own activity (polls, requests) move between journal writes, so a value
+     * restored after a crash could be lower than one already scraped: they restart at 0.
+     */
+    private readonly options: { durable: boolean } = { durable: true },
   ) {
     this.counter = makeCounter(ctx, key);
-    series.registerCounter(METRICS[key].name, this);
+    if (options.durable) series.registerCounter(METRICS[key].name, this);
   }
 
   inc(labels: Labels<K> & { source: string }, value = 1): void {
     const values = labels as LabelValues<LabelName<K>>;
     this.series.remember(this.key, labels.source, labels, () => this.counter.remove(values));
     this.counter.inc(values, value);
-    this.series.counted(METRICS[this.key].name, labels, value);
+    if (this.options.durable) this.series.counted(METRICS[this.key].name, labels, value);
   }
 
   /** Continue a series from a value an earlier run reached (labels as the journal kept them). */

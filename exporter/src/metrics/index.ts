@@ -138,7 +138,12 @@ export class ExporterMetrics implements PollObserver {
 
   /** Continue the event-fed counters from the values the journal kept; returns how many series. */
   restoreCounters(values: readonly CounterValue[]): number {
-    return this.series.restoreCounters(values);
+    return this.series.restoreCounters(values, this.labels);
+  }
+
+  /** Every durable counter series with its value. */
+  allCounters(): CounterValue[] {
+    return this.series.allCounters();
   }
 
   /** The event-fed counter series that moved since the last call (for the journal). */

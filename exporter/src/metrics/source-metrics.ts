@@ -61,10 +61,10 @@ export class SourceMetrics {
         for (const [reason, n] of Object.entries(h.problems?.current ?? {})) g.set({ source: h.name, kind: h.kind, reason: labels.label(h.name, 'reason', reason) }, n);
       }
     });
-    this.skippedTotal = new SourceCounter(ctx, 'sourceSkippedRecordsTotal', series);
+    this.skippedTotal = new SourceCounter(ctx, 'sourceSkippedRecordsTotal', series, { durable: false });
     this.pollDuration = new SourceHistogram(ctx, 'sourcePollDuration', series);
-    this.polls = new SourceCounter(ctx, 'sourcePolls', series);
-    this.requests = new SourceCounter(ctx, 'upstreamRequests', series);
+    this.polls = new SourceCounter(ctx, 'sourcePolls', series, { durable: false });
+    this.requests = new SourceCounter(ctx, 'upstreamRequests', series, { durable: false });
   }
 
   pollFinished(source: string, kind: string, secondsTaken: number, ok: boolean): void {

@@ -53,8 +53,9 @@ export class EventLog {
 
   /**
    * Until `release`, appended events get their seq and enter the replay window but are not
-   * published: the store holds them while the journal writes the batch, so no client ever sees
-   * an event a crash could still take back.
+   * published: the store holds them while the journal writes the batch, so a client never sees
+   * an event a crash could still take back. (When the write fails they are published anyway; the
+   * journal keeps them pending, see SqliteJournal.commit.)
    */
   hold(): void {
     this.pending ??= [];

@@ -167,6 +167,7 @@ describe('a journal that cannot write', () => {
         throw new Error('SQLITE_FULL: database or disk is full');
       },
       trackCounters: () => {},
+      replaceCounters: () => {},
       close: () => {},
     };
     const yaml = `sources:\n  - name: alt\n    kind: girar\n    url: ${sim.url}\n    stream: false\n`;

@@ -63,6 +63,11 @@ export interface Journal {
    * commit and at close (the metrics module owns the counters).
    */
   trackCounters(dirty: () => CounterValue[]): void;
+  /**
+   * Replace every counter row with these values (once, after the restore: the label guard may
+   * have folded restored values into `other`, whose old rows must not come back next time).
+   */
+  replaceCounters(values: readonly CounterValue[]): void;
   close(): void;
 }
 
@@ -82,5 +87,6 @@ export class MemoryJournal implements Journal {
   }
   commit(): void {}
   trackCounters(): void {}
+  replaceCounters(): void {}
   close(): void {}
 }

@@ -145,6 +145,17 @@ describe('SqliteJournal', () => {
     }
     expect((err as JournalError).problem).toBe('foreign');
     expect((err as Error).message).toContain('not a buildscope journal (tables: photos)');
+    const withMeta = join(dir, 'meta.db');
+    const db3 = new Database(withMeta);
+    db3.exec('CREATE TABLE meta (name TEXT, size INTEGER)');
+    db3.close();
+    let err3: unknown;
+    try {
+      SqliteJournal.open({ path: withMeta, eventWindow: 10, sources: SOURCES, freshSeq: 1 });
+    } catch (e) {
+      err3 = e;
+    }
+    expect((err3 as JournalError).problem).toBe('foreign');
 
     const db2 = new Database(file);
     db2.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
@@ -152,10 +163,12 @@ describe('SqliteJournal', () => {
     expectJournalError(() => open(), 'newer', 'newer buildscope (journal schema 99');
   });
 
-  it('refuses a journal another process holds', () => {
+  it('refuses a journal another process holds, also with --reset-journal (which then moves nothing)', () => {
     const { journal } = open();
     try {
       expectJournalError(() => open(), 'locked', 'another process holds it');
+      expectJournalError(() => open({ reset: true }), 'locked', 'the file was not moved');
+      expect(readdirSync(join(dir, 'j')).filter((f) => f.includes('moved'))).toEqual([]);
     } finally {
       journal.close();
     }
@@ -179,5 +192,60 @@ describe('SqliteJournal', () => {
     fresh.close();
     expect(readFileSync(`${file}.moved-2026-11-24T12-00-00-000Z`, 'utf8')).toBe('now corrupt');
     expect(readdirSync(join(dir, 'j')).filter((f) => f.includes('moved'))).toEqual(['buildscope.db.moved-2026-11-24T12-00-00-000Z']);
+  });
+
+  describe('a failed write', () => {
+    /** Makes the journal's transaction throw (as SQLite does on a full disk) while `failing` is set. */
+    function injectFailures(journal: SqliteJournal): { failing: boolean } {
+      const state = { failing: true };
+      const target = journal as unknown as { write: (w: unknown) => void };
+      const original = target.write.bind(journal);
+      target.write = (w) => {
+        if (state.failing) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+        original(w);
+      };
+      return state;
+    }
+
+    const counter = (value: number) => ({ family: 'buildfarm_tasks_finished_total', labels: { source: 'alt', kind: 'girar', repo: 'p11', phase: 'success' }, value });
+
+    it('is repaired by the next successful commit: records, events, sequence and counters all written', () => {
+      const { journal } = open();
+      let dirty = [counter(1)];
+      journal.trackCounters(() => {
+        const out = dirty;
+        dirty = [];
+        return out;
+      });
+      const faults = injectFailures(journal);
+      expect(() => journal.commit(batch([event(1001, '1', 'BUILDING')], { tasks: { put: [{ task: girarTask('1', 'BUILDING', 'p11', 'a'), fingerprint: 'a' }], removed: [] } }))).toThrow(/disk is full/);
+      expect(journal.behind).toBe(true);
+      faults.failing = false;
+      dirty = [counter(2)];
+      journal.commit(batch([event(1002, '2', 'NEW')], { tasks: { put: [{ task: girarTask('2', 'NEW', 'p11', 'b'), fingerprint: 'b' }], removed: [] } }));
+      expect(journal.behind).toBe(false);
+      journal.close();
+      const again = open().journal;
+      expect(again.lastSeq()).toBe(1002);
+      const state = again.restore();
+      expect(state.tasks.map((t) => `${t.task.id} ${t.task.state}`).sort()).toEqual(['1 BUILDING', '2 NEW']);
+      expect(state.events.map((e) => e.seq)).toEqual([1001, 1002]);
+      expect(state.counters.map((c) => c.value)).toEqual([2]);
+      again.close();
+    });
+
+    it('keeps only the latest of a record changed again while failing, and is written at close', () => {
+      const { journal } = open();
+      const faults = injectFailures(journal);
+      for (const [seq, state] of [[1001, 'BUILDING'], [1002, 'DONE']] as const) {
+        expect(() => journal.commit(batch([event(seq, '1', state)], { tasks: { put: [{ task: girarTask('1', state, 'p11', 'a'), fingerprint: state }], removed: [] } }))).toThrow();
+      }
+      expect(() => journal.commit(batch([event(1003, '9', 'NEW')], { tasks: { put: [], removed: ['9'] } }))).toThrow();
+      faults.failing = false;
+      journal.close();
+      const state = open().journal.restore();
+      expect(state.tasks.map((t) => `${t.task.id} ${t.task.state} ${t.fingerprint}`)).toEqual(['1 DONE DONE']);
+      expect(state.events.map((e) => e.seq)).toEqual([1001, 1002, 1003]);
+    });
   });
 });

@@ -68,8 +68,9 @@ export class SqliteJournal implements Journal {
   private dirtyCounters: () => CounterValue[] = () => [];
   private closed = false;
   private readonly stmt: ReturnType<SqliteJournal['prepare']>;
-  private readonly commitTx: (batch: JournalBatch) => void;
-  private readonly counterTx: (values: CounterValue[]) => void;
+  private readonly writeTx: (w: PendingWrite) => void;
+  /** Changes whose write failed (disk full, I/O error), merged with later ones until a write succeeds. */
+  private pending: PendingWrite | undefined;
 
   private constructor(
     private readonly db: Db,
@@ -78,14 +79,17 @@ export class SqliteJournal implements Journal {
     private readonly startSeq: number,
   ) {
     this.stmt = this.prepare();
-    this.commitTx = db.transaction((batch: JournalBatch) => this.write(batch));
-    this.counterTx = db.transaction((values: CounterValue[]) => this.writeCounters(values));
+    this.writeTx = db.transaction((w: PendingWrite) => this.write(w));
   }
 
   static open(options: SqliteJournalOptions): OpenedJournal {
     const file = options.path;
     const notes: string[] = [];
-    if (options.reset && existsSync(file)) notes.push(moveAside(file, options.now?.() ?? Date.now()));
+    if (options.reset && existsSync(file)) {
+      // Never move a journal another exporter is using: it would go on writing to the moved file.
+      refuseIfHeld(file, options.lockTimeoutMs ?? 5000);
+      notes.push(moveAside(file, options.now?.() ?? Date.now()));
+    }
     try {
       mkdirSync(dirname(file), { recursive: true });
     } catch (err) {
@@ -136,36 +140,74 @@ export class SqliteJournal implements Journal {
     }
   }
 
+  /**
+   * Writes the batch, together with anything an earlier failed write left pending, in one
+   * transaction. On failure everything stays pending (records by key, latest wins; events up to
+   * the window; counters' latest values) and the error is thrown: the next commit, or close,
+   * writes it all, so a failed write is repaired instead of leaving the journal behind.
+   */
   commit(batch: JournalBatch): void {
-    this.commitTx(batch);
+    const w = this.pending ?? emptyWrite();
+    merge(w, batch, this.dirtyCounters(), this.window);
+    this.flush(w);
   }
 
   trackCounters(dirty: () => CounterValue[]): void {
     this.dirtyCounters = dirty;
   }
 
+  replaceCounters(values: readonly CounterValue[]): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM counters').run();
+      this.writeCounters(values);
+    })();
+  }
+
+  /** True while changes wait for a write that failed to be retried. */
+  get behind(): boolean {
+    return this.pending !== undefined;
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     try {
-      const values = this.dirtyCounters();
-      if (values.length > 0) this.counterTx(values);
+      const w = this.pending ?? emptyWrite();
+      for (const c of this.dirtyCounters()) w.counters.set(counterKey(c), c);
+      if (w.counters.size > 0 || w.events.length > 0 || w.records.size > 0) this.flush(w);
     } finally {
       this.db.close();
     }
   }
 
-  private write(batch: JournalBatch): void {
+  private flush(w: PendingWrite): void {
+    try {
+      this.writeTx(w);
+      this.pending = undefined;
+    } catch (err) {
+      this.pending = w;
+      throw err;
+    }
+  }
+
+  private write(w: PendingWrite): void {
     const s = this.stmt;
-    const { source } = batch;
-    for (const t of batch.tasks.put) s.putTask.run(source, t.task.id, t.fingerprint, JSON.stringify(t.task));
-    for (const id of batch.tasks.removed) s.delTask.run(source, id);
-    for (const w of batch.workers.put) s.putWorker.run(source, w.id, JSON.stringify(w));
-    for (const id of batch.workers.removed) s.delWorker.run(source, id);
-    for (const j of batch.jobs.put) s.putJob.run(source, j.id, JSON.stringify(j));
-    for (const id of batch.jobs.removed) s.delJob.run(source, id);
+    for (const [source, r] of w.records) {
+      for (const [id, t] of r.tasks) {
+        if (t) s.putTask.run(source, id, t.fingerprint, JSON.stringify(t.task));
+        else s.delTask.run(source, id);
+      }
+      for (const [id, rec] of r.workers) {
+        if (rec) s.putWorker.run(source, id, JSON.stringify(rec));
+        else s.delWorker.run(source, id);
+      }
+      for (const [id, rec] of r.jobs) {
+        if (rec) s.putJob.run(source, id, JSON.stringify(rec));
+        else s.delJob.run(source, id);
+      }
+    }
     let last = 0;
-    for (const e of batch.events) {
+    for (const e of w.events) {
       s.putEvent.run(e.seq, JSON.stringify(e));
       last = e.seq;
     }
@@ -173,10 +215,10 @@ export class SqliteJournal implements Journal {
       s.setMeta.run('last_seq', String(last));
       s.trimEvents.run(last - this.window);
     }
-    this.writeCounters(this.dirtyCounters());
+    this.writeCounters([...w.counters.values()]);
   }
 
-  private writeCounters(values: CounterValue[]): void {
+  private writeCounters(values: readonly CounterValue[]): void {
     for (const c of values) this.stmt.putCounter.run(c.family, c.labels.source ?? '', JSON.stringify(sortedLabels(c.labels)), c.value);
   }
 
@@ -202,6 +244,35 @@ export class SqliteJournal implements Journal {
   }
 }
 
+/** Changes to write: per source, records by id (null = removed); events in order; counters by series. */
+interface PendingWrite {
+  records: Map<string, { tasks: Map<string, JournalTask | null>; workers: Map<string, Worker | null>; jobs: Map<string, Job | null> }>;
+  events: ChangeEvent[];
+  counters: Map<string, CounterValue>;
+}
+
+function emptyWrite(): PendingWrite {
+  return { records: new Map(), events: [], counters: new Map() };
+}
+
+function merge(w: PendingWrite, batch: JournalBatch, counters: readonly CounterValue[], window: number): void {
+  let r = w.records.get(batch.source);
+  if (!r) w.records.set(batch.source, (r = { tasks: new Map(), workers: new Map(), jobs: new Map() }));
+  for (const t of batch.tasks.put) r.tasks.set(t.task.id, t);
+  for (const id of batch.tasks.removed) r.tasks.set(id, null);
+  for (const x of batch.workers.put) r.workers.set(x.id, x);
+  for (const id of batch.workers.removed) r.workers.set(id, null);
+  for (const x of batch.jobs.put) r.jobs.set(x.id, x);
+  for (const id of batch.jobs.removed) r.jobs.set(id, null);
+  w.events.push(...batch.events);
+  if (w.events.length > window) w.events.splice(0, w.events.length - window);
+  for (const c of counters) w.counters.set(counterKey(c), c);
+}
+
+function counterKey(c: CounterValue): string {
+  return `${c.family}${JSON.stringify(sortedLabels(c.labels))}`;
+}
+
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE sources (name TEXT PRIMARY KEY, kind TEXT NOT NULL) WITHOUT ROWID;
@@ -225,7 +296,13 @@ function setUp(db: Db, file: string, freshSeq: number): number {
     })();
     return freshSeq;
   }
-  if (!tables.includes('meta')) {
+  let metaHasVersion = false;
+  try {
+    metaHasVersion = tables.includes('meta') && db.prepare("SELECT 1 FROM meta WHERE key = 'schema_version'").get() !== undefined;
+  } catch {
+    // A `meta` table of another shape: someone else's database.
+  }
+  if (!tables.includes('meta') || (!metaHasVersion && !tables.includes('events'))) {
     throw new JournalError(file, 'foreign', `it is an SQLite database but not a buildscope journal (tables: ${tables.slice(0, 5).join(', ')})`, 'Point --journal.path at a file of its own.');
   }
   const meta = new Map((db.prepare('SELECT key, value FROM meta').all() as Row[]).map((r) => [String(r.key), String(r.value)]));
@@ -257,6 +334,23 @@ function retainSources(db: Db, sources: ReadonlyMap<string, string>): string[] {
     for (const [name, kind] of sources) put.run(name, kind);
   })();
   return notes;
+}
+
+/** Throws a `locked` JournalError when another process holds the file (any other problem is for the caller). */
+function refuseIfHeld(file: string, timeoutMs: number): void {
+  let db: Db | undefined;
+  try {
+    db = new Database(file, { timeout: timeoutMs });
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN IMMEDIATE; COMMIT');
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+      throw new JournalError(file, 'locked', '--reset-journal: another process holds it (another exporter with the same --journal.path?)', 'Stop that process first; the file was not moved.');
+    }
+  } finally {
+    db?.close();
+  }
 }
 
 /** Renames the file (and its WAL, which belongs with it) to `<file>.moved-<time>`; returns a note. */

@@ -261,6 +261,7 @@ describe('Store with a journal', () => {
         if (fail) throw new Error('disk full');
       },
       trackCounters: () => {},
+      replaceCounters: () => {},
       close: () => {},
     };
     return { journal, heard, seenAtCommit, batches };
@@ -301,6 +302,7 @@ describe('Store with a journal', () => {
       restore: () => ({ tasks: [], workers: [], jobs: [], events: [], counters: [] }),
       commit: () => {},
       trackCounters: () => {},
+      replaceCounters: () => {},
       close: () => {},
     };
     const store = new Store({ journal });

@@ -11,6 +11,8 @@ export interface Flags {
   listenAddress?: string;
   logLevel?: AppConfig['logLevel'];
   demo: boolean;
+  /** `--demo.speed`: how much faster than real time the demo farm runs. */
+  demoSpeed?: number;
   help: boolean;
   version: boolean;
 }
@@ -23,6 +25,7 @@ export const USAGE = `usage: buildscope-exporter [flags]
   --web.listen-address=ADDR   host:port to listen on (default :10870; 127.0.0.1:10870 in demo mode)
   --log.level=LEVEL           debug | info | warn | error (default info)
   --demo                      run the demo farm: simulators on loopback, no config file needed
+  --demo.speed=N              run the demo farm N times faster than real time (0.1 to 1000, default 1)
   --version                   print the version and exit
   --help                      this text
 `;
@@ -40,6 +43,7 @@ export function parseFlags(argv: string[]): Flags {
         'web.listen-address': { type: 'string' },
         'log.level': { type: 'string' },
         demo: { type: 'boolean', default: false },
+        'demo.speed': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -56,13 +60,28 @@ export function parseFlags(argv: string[]): Flags {
   if (listen !== undefined) parseListenAddress(listen);
   if (v['config.check'] && !v['config.file']) throw new UsageError('--config.check needs --config.file=FILE');
   if (v.demo && v['config.file']) throw new UsageError('--demo and --config.file are exclusive: the demo farm needs no config file');
+  const demoSpeed = v['demo.speed'] === undefined ? undefined : parseDemoSpeed(v['demo.speed']);
+  if (demoSpeed !== undefined && !v.demo) throw new UsageError('--demo.speed needs --demo: it sets the pace of the demo farm');
   return {
     ...(v['config.file'] !== undefined ? { configFile: v['config.file'] } : {}),
     configCheck: v['config.check'] ?? false,
     ...(listen !== undefined ? { listenAddress: listen } : {}),
     ...(level !== undefined ? { logLevel: level as AppConfig['logLevel'] } : {}),
     demo: v.demo ?? false,
+    ...(demoSpeed !== undefined ? { demoSpeed } : {}),
     help: v.help ?? false,
     version: v.version ?? false,
   };
+}
+
+/** `--demo.speed` bounds: slower than 0.1x shows nothing; beyond 1000x the simulators' step timers sit at their 10 ms floor and the farm cannot keep up. */
+const DEMO_SPEED_MIN = 0.1;
+const DEMO_SPEED_MAX = 1000;
+
+function parseDemoSpeed(text: string): number {
+  const speed = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!(speed >= DEMO_SPEED_MIN && speed <= DEMO_SPEED_MAX)) {
+    throw new UsageError(`--demo.speed must be a number from ${DEMO_SPEED_MIN} to ${DEMO_SPEED_MAX} (times real time, e.g. 100), got "${text}"`);
+  }
+  return speed;
 }

@@ -79,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
   signals.useLogger(log);
   let demo: DemoFarm | undefined;
   if (!config) {
-    demo = await startDemoFarm(log, systemClock);
+    demo = await startDemoFarm(log, systemClock, { speed: flags.demoSpeed ?? 1 });
     config = demoConfig(demo.sources, { ...overrides, listenAddress: flags.listenAddress ?? '127.0.0.1:10870' });
   }
 
@@ -104,11 +104,11 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   exporter.start();
-  log.info({ address, sources: config.sources.map((s) => s.name), demo: config.demo, version: VERSION }, 'buildscope exporter listening');
+  log.info({ address, sources: config.sources.map((s) => s.name), demo: config.demo, ...(demo ? { demoSpeed: demo.speed } : {}), version: VERSION }, 'buildscope exporter listening');
   const shown = address.replace('0.0.0.0', '127.0.0.1').replace('[::]', '127.0.0.1');
   process.stdout.write(
     [
-      `buildscope exporter ${VERSION} listening on ${address}${config.demo ? ' (demo farm)' : ''}`,
+      `buildscope exporter ${VERSION} listening on ${address}${config.demo ? ` (demo farm${demo && demo.speed !== 1 ? `, ${demo.speed}x speed` : ''})` : ''}`,
       `  metrics:  ${shown}/metrics`,
       `  tasks:    ${shown}/api/v1/tasks`,
       `  events:   ${shown}/api/v1/events`,

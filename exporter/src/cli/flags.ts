@@ -14,6 +14,8 @@ export interface Flags {
   demo: boolean;
   journalPath?: string;
   resetJournal: boolean;
+  /** `--demo.speed`: how much faster than real time the demo farm runs. */
+  demoSpeed?: number;
   help: boolean;
   version: boolean;
 }
@@ -30,6 +32,7 @@ export const USAGE = `usage: buildscope-exporter [flags]
   --journal.path=FILE         the SQLite journal (default data/buildscope.db, or journal.path in the
                               config file; the demo keeps no journal unless this is given)
   --reset-journal             move the existing journal aside (renamed, not deleted) and start afresh
+  --demo.speed=N              run the demo farm N times faster than real time (0.1 to 1000, default 1)
   --version                   print the version and exit
   --help                      this text
 `;
@@ -50,6 +53,7 @@ export function parseFlags(argv: string[]): Flags {
         demo: { type: 'boolean', default: false },
         'journal.path': { type: 'string' },
         'reset-journal': { type: 'boolean', default: false },
+        'demo.speed': { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
         version: { type: 'boolean', default: false },
       },
@@ -68,6 +72,8 @@ export function parseFlags(argv: string[]): Flags {
   if (v['journal.path'] === '') throw new UsageError('--journal.path needs a file name');
   if (v['reset-journal'] && v['config.check']) throw new UsageError('--reset-journal and --config.check are exclusive: a check changes nothing');
   if (v.demo && v['config.file']) throw new UsageError('--demo and --config.file are exclusive: the demo farm needs no config file');
+  const demoSpeed = v['demo.speed'] === undefined ? undefined : parseDemoSpeed(v['demo.speed']);
+  if (demoSpeed !== undefined && !v.demo) throw new UsageError('--demo.speed needs --demo: it sets the pace of the demo farm');
   return {
     ...(v['config.file'] !== undefined ? { configFile: v['config.file'] } : {}),
     configCheck: v['config.check'] ?? false,
@@ -77,7 +83,20 @@ export function parseFlags(argv: string[]): Flags {
     demo: v.demo ?? false,
     ...(v['journal.path'] !== undefined ? { journalPath: v['journal.path'] } : {}),
     resetJournal: v['reset-journal'] ?? false,
+    ...(demoSpeed !== undefined ? { demoSpeed } : {}),
     help: v.help ?? false,
     version: v.version ?? false,
   };
+}
+
+/** `--demo.speed` bounds: slower than 0.1x shows nothing; beyond 1000x the simulators' step timers sit at their 10 ms floor and the farm cannot keep up. */
+const DEMO_SPEED_MIN = 0.1;
+const DEMO_SPEED_MAX = 1000;
+
+function parseDemoSpeed(text: string): number {
+  const speed = /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : Number.NaN;
+  if (!(speed >= DEMO_SPEED_MIN && speed <= DEMO_SPEED_MAX)) {
+    throw new UsageError(`--demo.speed must be a number from ${DEMO_SPEED_MIN} to ${DEMO_SPEED_MAX} (times real time, e.g. 100), got "${text}"`);
+  }
+  return speed;
 }

@@ -199,7 +199,22 @@ export interface SourceDefinition<S extends TSchema = TSchema> {
 
 export interface DemoContext {
   log: Logger;
+  /** Simulated time: already `speed` times as fast as the wall clock. */
   clock: Clock;
+  /** The demo's speed factor (default 1 = real time; `--demo.speed`): timers that step a simulator take `demoStepMs`. */
+  speed?: number;
+}
+
+/** Below this a simulator's step timer does not go, however fast the demo runs. */
+export const MIN_DEMO_STEP_MS = 10;
+
+/**
+ * The real period of a simulator step that takes `baseMs` at speed 1: `baseMs / speed`, at least
+ * MIN_DEMO_STEP_MS. Time-driven models (APB, Cuirass, karajo, Koji) keep their pace at any speed;
+ * the girar simulators do a fixed amount of work per step, so above `baseMs / 10` x they lag.
+ */
+export function demoStepMs(ctx: Pick<DemoContext, 'speed'>, baseMs: number): number {
+  return Math.max(MIN_DEMO_STEP_MS, Math.round(baseMs / (ctx.speed ?? 1)));
 }
 
 export interface DemoInstance {

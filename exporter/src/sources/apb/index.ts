@@ -2,7 +2,7 @@
  * The `apb` source: Arch POWER's APB build servers (apb-server) and farm (apb-farm).
  * See README.md in this folder for what is polled, the status -> phase table and the metrics.
  */
-import type { DemoContext, DemoInstance, SourceAdapter, SourceDefinition } from '../source.js';
+import { demoStepMs, type DemoContext, type DemoInstance, type SourceAdapter, type SourceDefinition } from '../source.js';
 import { ApbAdapter } from './adapter.js';
 import { apbConfigSchema, validateApbConfig } from './config.js';
 import { ApbSimulator } from './simulator.js';
@@ -38,7 +38,7 @@ export const apbSource: SourceDefinition<typeof apbConfigSchema> = {
       rootDelayMs: 1000,
     });
     const { farmUrl, servers } = await sim.listen('127.0.0.1');
-    sim.start({ stepMs: 1500 });
+    sim.start({ stepMs: demoStepMs(ctx, 1500) });
     ctx.log.debug({ farmUrl, servers: servers.map((s) => s.url) }, 'apb simulator listening');
     // Three servers are polled directly; the fourth is known only through the farm.
     const direct = servers.slice(0, 3).map((s) => ({ url: s.url, name: s.name, arch: s.arch }));

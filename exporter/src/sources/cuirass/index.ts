@@ -2,7 +2,7 @@
  * The `cuirass` source: GNU Guix Cuirass builds, evaluations and the queue. See README.md in this
  * folder for what is polled, the status -> phase tables and the metrics.
  */
-import type { DemoContext, DemoInstance, SourceAdapter, SourceDefinition } from '../source.js';
+import { demoStepMs, type DemoContext, type DemoInstance, type SourceAdapter, type SourceDefinition } from '../source.js';
 import { CuirassAdapter } from './adapter.js';
 import { cuirassConfigSchema, validateCuirassConfig } from './config.js';
 import { CuirassSimulator } from './simulator.js';
@@ -22,7 +22,7 @@ export const cuirassSource: SourceDefinition<typeof cuirassConfigSchema> = {
   async demo(ctx: DemoContext): Promise<DemoInstance> {
     const sim = new CuirassSimulator({ clock: ctx.clock, seed: 6 });
     const url = await sim.listen('127.0.0.1');
-    sim.start({ stepMs: 1000 });
+    sim.start({ stepMs: demoStepMs(ctx, 1000) });
     ctx.log.debug({ url }, 'cuirass simulator listening');
     return {
       config: { url },

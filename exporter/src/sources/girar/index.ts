@@ -3,7 +3,7 @@
  * (`transport: taskoteka`) or from the `/tasks` tree itself (`transport: fs`).
  * See README.md in this folder for what is polled, the state -> phase table and the config keys.
  */
-import type { DemoContext, DemoInstance, SourceAdapter, SourceDefinition } from '../source.js';
+import { demoStepMs, type DemoContext, type DemoInstance, type SourceAdapter, type SourceDefinition } from '../source.js';
 import { GirarTaskotekaAdapter } from './adapter.js';
 import { girarConfigSchema, girarSchemaFor, validateGirarConfig } from './config.js';
 import { GirarFsAdapter } from './fs/adapter.js';
@@ -46,7 +46,7 @@ export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
   async demo(ctx: DemoContext): Promise<DemoInstance[]> {
     const sim = new GirarSimulator({ clock: ctx.clock, seed: 1 });
     const url = await sim.listen(0, '127.0.0.1');
-    sim.start({ stepMs: 1500 });
+    sim.start({ stepMs: demoStepMs(ctx, 1500) });
     ctx.log.debug({ url }, 'girar simulator listening');
     const viaTaskoteka: DemoInstance = { config: { transport: 'taskoteka', url }, url, close: () => sim.close() };
     try {

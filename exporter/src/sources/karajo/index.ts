@@ -3,7 +3,7 @@
  * calls (JobHTTP), and their runs. See README.md in this folder for what is polled, the status ->
  * phase table and the metrics.
  */
-import type { DemoContext, DemoInstance, SourceAdapter, SourceDefinition } from '../source.js';
+import { demoStepMs, type DemoContext, type DemoInstance, type SourceAdapter, type SourceDefinition } from '../source.js';
 import { KarajoAdapter } from './adapter.js';
 import { karajoConfigSchema, validateKarajoConfig } from './config.js';
 import { KarajoSimulator } from './simulator.js';
@@ -27,7 +27,7 @@ export const karajoSource: SourceDefinition<typeof karajoConfigSchema> = {
   async demo(ctx: DemoContext): Promise<DemoInstance> {
     const sim = new KarajoSimulator({ clock: ctx.clock, seed: 5 });
     const url = await sim.listen('127.0.0.1');
-    sim.start({ stepMs: 1000 });
+    sim.start({ stepMs: demoStepMs(ctx, 1000) });
     ctx.log.debug({ url }, 'karajo simulator listening');
     return {
       config: { url },

@@ -3,7 +3,7 @@
  * See README.md in this folder for the calls made, the call budget per poll, the state -> phase
  * tables and the metrics.
  */
-import type { DemoContext, DemoInstance, SourceAdapter, SourceDefinition } from '../source.js';
+import { demoStepMs, type DemoContext, type DemoInstance, type SourceAdapter, type SourceDefinition } from '../source.js';
 import { KojiAdapter } from './adapter.js';
 import { kojiConfigSchema, validateKojiConfig, type KojiConfig } from './config.js';
 import { KojiSimulator } from './simulator.js';
@@ -30,7 +30,7 @@ export const kojiSource: SourceDefinition<typeof kojiConfigSchema> = {
   async demo(ctx: DemoContext): Promise<DemoInstance> {
     const sim = new KojiSimulator({ clock: ctx.clock, seed: 7, offlineEvery: true });
     const base = await sim.listen('127.0.0.1');
-    sim.start({ stepMs: 1000 });
+    sim.start({ stepMs: demoStepMs(ctx, 1000) });
     const url = `${base}/kojihub`;
     ctx.log.debug({ url }, 'koji hub simulator listening');
     return {

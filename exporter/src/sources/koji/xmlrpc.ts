@@ -285,11 +285,20 @@ function typeName(name: string): string {
   return name.startsWith('ex:') ? name.slice(3) : name;
 }
 
+/**
+ * A copy of a decoded string that shares no memory with the document. The parser's text is cut
+ * from the response (V8 keeps such a cut as a view of the whole string), so one task name held by
+ * the store would otherwise keep its entire hub answer alive, poll after poll.
+ */
+function detached(s: string): string {
+  return s.length < 13 ? s : structuredClone(s);
+}
+
 function decodeValue(el: Element, depth: number): XmlRpcValue {
   if (depth > MAX_VALUE_DEPTH) throw new XmlRpcFormatError(`values nested deeper than ${MAX_VALUE_DEPTH} levels`);
   if (el.name !== 'value') throw new XmlRpcFormatError(`expected <value>, found <${el.name}> (line ${el.line})`);
   // No type element: the text itself is a string (whitespace kept).
-  if (el.children.length === 0) return el.text;
+  if (el.children.length === 0) return detached(el.text);
   if (el.children.length !== 1 || el.text.trim() !== '') throw new XmlRpcFormatError(`<value> on line ${el.line} holds more than one type element or mixed text`);
   const t = el.children[0] as Element;
   const text = t.text;
@@ -300,7 +309,7 @@ function decodeValue(el: Element, depth: number): XmlRpcValue {
     case 'nil':
       return null;
     case 'string':
-      return text;
+      return detached(text);
     case 'int':
     case 'i4':
     case 'i8':

@@ -1,12 +1,12 @@
 /**
  * Demo mode for the `fs` transport: a generated /tasks tree (100 tasks, ACL lists, a passwd file)
- * in a temporary directory, moved along girar's life cycle by the tree mutator every 1.5 s, and
+ * in a temporary directory, moved along girar's life cycle by the tree mutator every 1.5 s (divided by the demo speed), and
  * the config block that reads it (with needs_approval working from the generated ACL lists).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DemoContext, DemoInstance } from '../../source.js';
+import { demoStepMs, type DemoContext, type DemoInstance } from '../../source.js';
 import { generateTree } from './generator.js';
 import { TreeMutator } from './generator-mutator.js';
 
@@ -24,7 +24,7 @@ export async function demoTree(ctx: DemoContext, tasks = DEMO_TREE_TASKS): Promi
       } catch (err) {
         ctx.log.warn({ err }, 'demo tree mutator step failed');
       }
-    }, STEP_MS);
+    }, demoStepMs(ctx, STEP_MS));
     timer.unref();
     ctx.log.debug({ root, tasks }, 'girar demo tree generated');
     return {

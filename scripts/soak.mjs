@@ -5,9 +5,10 @@
 // heap, then reports and asserts: no error responses, no lost events, RSS flat after warm-up.
 // Exit 0 when every check holds, 1 when one fails, 2 on bad flags. See docs/reliability.md.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { cpus, totalmem } from 'node:os';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -85,7 +86,10 @@ export function parseSoakArgs(argv) {
 
 async function startExporter(speed) {
   if (!existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npm run build first (npm run soak builds the exporter)`);
-  const child = spawn(process.execPath, [MAIN_JS, '--demo', `--demo.speed=${speed}`, '--web.listen-address=127.0.0.1:0', '--log.level=warn'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // With the journal on, as a real deployment runs: every batch is committed (fsync) before its
+  // events reach the SSE clients, so the soak measures that path too.
+  const journalDir = mkdtempSync(join(tmpdir(), 'buildscope-soak-journal-'));
+  const child = spawn(process.execPath, [MAIN_JS, '--demo', `--demo.speed=${speed}`, '--web.listen-address=127.0.0.1:0', '--log.level=warn', `--journal.path=${join(journalDir, 'journal.db')}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const logs = { lines: 0, byLevel: {}, errors: [], nodeWarnings: {} };
   let errTail = '';
@@ -117,7 +121,10 @@ async function startExporter(speed) {
       if ((level === 'error' || level === 'fatal' || level === 'unparsed') && logs.errors.length < 20) logs.errors.push(line.slice(0, 500));
     }
   });
-  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal }))).then((r) => {
+    rmSync(journalDir, { recursive: true, force: true });
+    return r;
+  });
   const deadline = Date.now() + 90_000;
   for (;;) {
     const url = /listening on (http:\/\/[\d.:]+)/.exec(out)?.[1];

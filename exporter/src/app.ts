@@ -39,6 +39,8 @@ export interface ExporterOptions {
   resetJournal?: boolean;
   /** Use this journal instead of the one the config names (tests). */
   journal?: Journal;
+  /** The clock the upstreams run on when it runs ahead of this host's (the demo farm at --demo.speed). */
+  upstreamClock?: Clock;
   /** The --web.config.file (TLS, basic auth users, headers), when given. */
   web?: WebRuntime;
 }
@@ -95,6 +97,7 @@ export async function buildExporter(config: AppConfig, options: ExporterOptions)
     store,
     log: options.log,
     clock,
+    ...(options.upstreamClock ? { upstreamClock: options.upstreamClock } : {}),
     observer: metrics,
     requestRecorder: (source) => metrics.requestRecorder(source),
   });

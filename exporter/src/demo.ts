@@ -15,6 +15,8 @@ export interface DemoFarm {
   sources: SourceConfig[];
   /** The speed factor the farm runs at (1 = real time). */
   speed: number;
+  /** The simulators' clock (ahead of the wall clock when speed > 1). */
+  clock: Clock;
   simulators: { kind: string; name: string; url: string }[];
   close(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export async function startDemoFarm(log: Logger, wallClock: Clock, options: { sp
   return {
     sources,
     speed,
+    clock,
     simulators: running.map((r) => ({ kind: r.kind, name: r.instance.name ?? `demo-${r.kind}`, url: r.instance.url })),
     close: async () => {
       await Promise.allSettled(running.map((r) => r.instance.close()));

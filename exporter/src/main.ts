@@ -85,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
 
   let exporter: Exporter;
   try {
-    exporter = await buildExporter(config, { log, resetJournal: flags.resetJournal, ...(web ? { web } : {}) });
+    exporter = await buildExporter(config, { log, resetJournal: flags.resetJournal, ...(web ? { web } : {}), ...(demo && demo.speed !== 1 ? { upstreamClock: demo.clock } : {}) });
   } catch (err) {
     await demo?.close();
     if (!(err instanceof JournalError)) throw err;

@@ -17,6 +17,8 @@ export interface RunnersDeps {
   store: Store;
   log: Logger;
   clock: Clock;
+  /** See RunnerOptions.upstreamClock. */
+  upstreamClock?: Clock;
   observer?: PollObserver;
   requestRecorder?: (source: string) => RequestRecorder;
 }
@@ -45,6 +47,7 @@ export class SourceRunners implements HealthProvider {
         store: deps.store,
         log,
         clock: deps.clock,
+        ...(deps.upstreamClock ? { upstreamClock: deps.upstreamClock } : {}),
         ...(deps.observer ? { observer: deps.observer } : {}),
       });
     });

@@ -6,6 +6,7 @@
  * never listed before and above the first poll's highest is new, counted even when first seen
  * finished. Evaluation ids going far back (a wiped database) start a new baseline.
  */
+import { setMaxListeners } from 'node:events';
 import type { Task } from '../../model/task.js';
 import { parseDuration } from '../../util/duration.js';
 import type { SourceProblems } from '../health.js';
@@ -101,6 +102,8 @@ export class CuirassAdapter {
     // Builds that left the queue unfinished and are not among the latest finished ones (an older
     // evaluation's build, below the latestbuilds window): read each, so its end is seen.
     const vanished = [...this.held.values()].filter((b) => b.buildstatus < 0 && !builds.has(b.id)).slice(0, DETAIL_BUDGET);
+    // Up to DETAIL_BUDGET requests listen on the poll's signal at once: not a listener leak.
+    if (vanished.length > 0) setMaxListeners(DETAIL_BUDGET + 20, signal);
     for (const [i, b] of (await Promise.all(vanished.map((v) => this.client.build(v.id, signal).catch(() => v)))).entries()) {
       const id = vanished[i]?.id;
       if (b && id !== undefined) builds.set(id, b);

@@ -100,6 +100,30 @@ describe('TreeMutator', () => {
     expect(lstatSync(tree.tasksDir).isDirectory()).toBe(true);
   });
 
+  it('pruneArchive keeps the newest archived tasks and drops the rest (copy and index link), so the tree stays bounded', () => {
+    const tree = generateTree({ root: root(), tasks: 40, seed: 5, now: NOW });
+    let now = NOW;
+    const m = new TreeMutator({ tree, seed: 9, now: () => (now += 45_000) });
+    const files = () => walkFiles(tree.root).length;
+    for (let i = 0; i < 200; i++) m.step();
+    const archivedBefore = tree.tasks.filter((t) => t.archived);
+    expect(archivedBefore.length).toBeGreaterThan(10);
+    const sizeBefore = files();
+    const dropped = m.pruneArchive(5);
+    expect(dropped).toBe(archivedBefore.length - 5);
+    const kept = tree.tasks.filter((t) => t.archived).map((t) => t.id);
+    expect(kept).toEqual(archivedBefore.map((t) => t.id).sort((a, b) => a - b).slice(-5));
+    for (const t of archivedBefore.filter((x) => !kept.includes(x.id))) {
+      expect(existsSync(t.dir)).toBe(false);
+      expect(existsSync(`${tree.tasksDir}/index/${t.repo}/done/${t.id}`)).toBe(false);
+    }
+    expect(files()).toBeLessThan(sizeBefore);
+    checkIndex(tree);
+    // The mutator goes on from the pruned tree.
+    for (let i = 0; i < 20; i++) m.step();
+    checkIndex(tree);
+  });
+
   it('is deterministic for the same tree, seed and clock', () => {
     const a = generateTree({ root: root(), tasks: 30, seed: 5, now: NOW });
     const b = generateTree({ root: root(), tasks: 30, seed: 5, now: NOW });

@@ -319,6 +319,25 @@ export class TreeMutator {
     return { id: t.id, kind: 'approve', detail: `${row.n}:${login}` };
   }
 
+  /**
+   * Drops the oldest archived tasks beyond `keep` (their archive copy and index link), so a tree
+   * mutated for hours (the demo farm, the soak test at 100x) stays the same size instead of
+   * growing by every task it archives. Returns how many were dropped.
+   */
+  pruneArchive(keep: number): number {
+    const archived = this.tree.tasks.filter((t) => t.archived).sort((a, b) => a.id - b.id);
+    const drop = archived.slice(0, Math.max(0, archived.length - keep));
+    for (const t of drop) {
+      this.fx.rm(`${this.tree.tasksDir}/index/${t.repo}/done/${t.id}`);
+      this.fx.rm(t.dir);
+    }
+    if (drop.length > 0) {
+      const gone = new Set(drop);
+      for (let i = this.tree.tasks.length - 1; i >= 0; i--) if (gone.has(this.tree.tasks[i] as GeneratedTask)) this.tree.tasks.splice(i, 1);
+    }
+    return drop.length;
+  }
+
   /** The archiver's import, then gb-y-reap-archived-repo-task: re-link the index, drop the live copy. */
   private archive(t: GeneratedTask): MutationRecord {
     const bucket = `${this.tree.archiveDir}/_${Math.floor(t.id / 1024)}`;

@@ -38,6 +38,7 @@ export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
     return {
       poll: (signal) => adapter.poll(signal),
       refresh: (hint, signal) => adapter.refresh(hint, signal),
+      restore: (held) => adapter.restore(held),
       ...(config.taskoteka_api ? { taskotekaCompat: adapter.compatBackend() } : {}),
       // Without the stream the periodic poll alone keeps the state; only the latency differs.
       ...(config.stream ? { stream: (signal: AbortSignal, sink) => adapter.stream(signal, sink) } : {}),

@@ -29,6 +29,7 @@ export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
       const fs = new GirarFsAdapter(config, ctx);
       return {
         poll: (signal) => fs.poll(signal),
+        restore: (held) => fs.restore(held),
         problems: () => fs.problems(),
         close: () => fs.close(),
         ...(config.taskoteka_api ? { taskotekaCompat: fs.compatBackend() } : {}),

@@ -11,7 +11,7 @@ import { parseDuration } from '../../util/duration.js';
 import { PartialPollError, SourceError, errorMessage } from '../errors.js';
 import type { EndpointHealth, SourceProblems } from '../health.js';
 import { ProblemTracker, type RecordProblem } from '../problem-tracker.js';
-import type { Snapshot, SourceContext } from '../source.js';
+import type { RestoredRecords, Snapshot, SourceContext } from '../source.js';
 import type { ApbConfig } from './config.js';
 import type { Endpoint } from './endpoint.js';
 import { FarmPoller } from './farm.js';
@@ -54,6 +54,17 @@ export class ApbAdapter {
 
   private get endpointList(): Endpoint[] {
     return [...this.servers.map((s) => s.endpoint), ...(this.farm ? [this.farm.endpoint] : [])];
+  }
+
+  /**
+   * Pick up the records the earlier run held: a build it saw finished stays finished when a
+   * lagging list (the farm's) still says it builds, a record that cannot be mapped keeps its kept
+   * version, and a build it held is not new again.
+   */
+  restore(held: RestoredRecords): void {
+    this.lastTasks = new Map(held.tasks.map((t) => [t.id, t]));
+    this.lastWorkers = new Map(held.workers.map((w) => [w.id, w]));
+    this.held = new Set(held.tasks.map((t) => t.id));
   }
 
   async poll(signal: AbortSignal): Promise<Snapshot> {

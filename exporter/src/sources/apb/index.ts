@@ -19,6 +19,7 @@ export const apbSource: SourceDefinition<typeof apbConfigSchema> = {
     const adapter = new ApbAdapter(config, ctx);
     return {
       poll: (signal) => adapter.poll(signal),
+      restore: (held) => adapter.restore(held),
       problems: () => adapter.problems(),
       endpoints: () => adapter.endpoints(),
       close: () => adapter.close(),

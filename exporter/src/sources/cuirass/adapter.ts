@@ -11,11 +11,11 @@ import type { Task } from '../../model/task.js';
 import { parseDuration } from '../../util/duration.js';
 import type { SourceProblems } from '../health.js';
 import { ProblemTracker, type RecordProblem } from '../problem-tracker.js';
-import type { Snapshot, SourceContext } from '../source.js';
+import type { RestoredRecords, Snapshot, SourceContext } from '../source.js';
 import { CuirassClient, type CheckedList } from './client.js';
 import type { CuirassConfig } from './config.js';
 import { buildTask, evaluationTask, evaluationTaskId } from './normalize.js';
-import type { Build, Specification } from './upstream.js';
+import { checkBuild, checkEvaluation, type Build, type Specification } from './upstream.js';
 
 /** Builds that left the queue unfinished read one by one per poll at most. */
 const DETAIL_BUDGET = 50;
@@ -57,6 +57,32 @@ export class CuirassAdapter {
   /** The specifications as last read (names, systems, period), for the API and metrics. */
   get specifications(): readonly Specification[] {
     return this.specs;
+  }
+
+  /**
+   * Pick up what the earlier run knew: the builds it held (one left unfinished that is in no list
+   * now is read by id, so its end while the exporter was down is seen), and the ids it had
+   * listed, as the baseline: a build or evaluation above them that appears after the restart is
+   * new and counts once, even one that ran entirely while the exporter was down.
+   */
+  restore(held: RestoredRecords): void {
+    const builds = new Map<number, Build>();
+    const evaluations: number[] = [];
+    for (const task of held.tasks) {
+      const native: unknown = task.native;
+      if (checkBuild.Check(native) && String(native.id) === task.id) builds.set(native.id, native);
+      else if (checkEvaluation.Check(native) && evaluationTaskId(native.id) === task.id) evaluations.push(native.id);
+    }
+    if (builds.size === 0) return;
+    const ids = [...builds.keys()].sort((a, b) => a - b);
+    evaluations.sort((a, b) => a - b);
+    for (const id of ids) remember(this.seenBuilds, id);
+    for (const id of evaluations) remember(this.seenEvaluations, id);
+    this.held = builds;
+    this.baselined = true;
+    this.buildBaseline = ids[ids.length - 1] ?? 0;
+    this.evaluationBaseline = evaluations[evaluations.length - 1] ?? 0;
+    if (evaluations.length > 0) this.maxEvaluationId = this.evaluationBaseline;
   }
 
   async poll(signal: AbortSignal): Promise<Snapshot> {

@@ -17,7 +17,7 @@ export const cuirassSource: SourceDefinition<typeof cuirassConfigSchema> = {
   validate: validateCuirassConfig,
   create(config, ctx): SourceAdapter {
     const adapter = new CuirassAdapter(config, ctx);
-    return { poll: (signal) => adapter.poll(signal), problems: () => adapter.problems() };
+    return { poll: (signal) => adapter.poll(signal), restore: (held) => adapter.restore(held), problems: () => adapter.problems() };
   },
   async demo(ctx: DemoContext): Promise<DemoInstance> {
     const sim = new CuirassSimulator({ clock: ctx.clock, seed: 6 });

@@ -5,14 +5,14 @@
 import type { Task } from '../../model/task.js';
 import { Cancelled, deadline } from '../../util/deadline.js';
 import { SourceError, UpstreamHttpError, errorMessage } from '../errors.js';
-import type { Delta, RefreshHint, Snapshot, SourceAdapter, SourceContext, StreamSink } from '../source.js';
+import type { Delta, RefreshHint, RestoredRecords, Snapshot, SourceAdapter, SourceContext, StreamSink } from '../source.js';
 import { TaskotekaClient } from './client.js';
 import { settleWithLimit } from './concurrency.js';
 import type { GirarTaskotekaConfig } from './config.js';
 import type { TaskotekaCompatBackend } from './compat-backend.js';
 import { normalizeTask } from './normalize.js';
 import { TaskotekaUpstreamBackend } from './taskoteka-backend.js';
-import type { TaskDetail, TaskListItem } from './upstream.js';
+import { checkTaskDetail, checkTaskList, type TaskDetail, type TaskListItem } from './upstream.js';
 
 interface ItemEntry {
   item: TaskListItem;
@@ -40,6 +40,14 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   private readonly items = new Map<string, ItemEntry>();
   private readonly details = new Map<string, DetailEntry>();
   private readonly normalized = new Map<string, { item: ItemEntry | undefined; detail: DetailEntry | undefined; stale: boolean; task: Task }>();
+  /**
+   * What the journal kept, for tasks it kept without a current detail (the list item was their
+   * `native`): the record the earlier run built, served again while the list item is unchanged
+   * and no detail has been fetched yet, so a restart changes nothing until the upstream does.
+   */
+  private readonly held = new Map<string, { raw: string; task: Task }>();
+  /** Details seeded from the journal: they count as fresh only for a list item that agrees with them. */
+  private readonly restoredDetails = new Set<string>();
   /** Orders list observations and detail fetches, to tell which of the two is newer. */
   private seq = 0;
   /** `seq` when the previous poll finished: details fetched after it came from stream refreshes. */
@@ -63,6 +71,25 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   /** The backend of `/compat/taskoteka/<source>/` for this source (see taskoteka-backend.ts). */
   compatBackend(): TaskotekaCompatBackend {
     return this.compat;
+  }
+
+  /**
+   * Pick up what the earlier run knew: a kept task whose `native` is a detail seeds the detail
+   * cache (fetched "before" the first list, and fresh only if the list item agrees with it), so
+   * tasks beyond `detail_budget` are rebuilt with their per-arch results instead of from the list
+   * item alone. A kept task built from its list item is served as kept while that item is unchanged.
+   * Details of running tasks count as aged, so they are re-read first as before a restart.
+   */
+  restore(held: RestoredRecords): void {
+    for (const task of held.tasks) {
+      if (task.kind !== 'girar') continue;
+      if (checkTaskDetail.Check(task.native) && String(task.native.taskid) === task.id) {
+        this.details.set(task.id, { detail: task.native, fetchedAt: ++this.seq, fetchedMs: 0 });
+        this.restoredDetails.add(task.id);
+      } else if (checkTaskList.Check([task.native])) {
+        this.held.set(task.id, { raw: JSON.stringify(task.native), task });
+      }
+    }
   }
 
   async poll(signal: AbortSignal): Promise<Snapshot> {
@@ -91,7 +118,10 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         // item already describes it: fetching it again would double every streamed change.
         const d = this.details.get(id);
         const agrees = d !== undefined && d.fetchedAt > this.lastPollDoneAt && d.detail.state === item.state && d.detail.try === item.try && d.detail.iter === item.iter;
-        this.items.set(id, { item, raw, changedAt: agrees ? d.fetchedAt : listedAt });
+        // A detail kept by the journal must agree with everything the item says: the item may
+        // have changed in any way while the exporter was down.
+        const kept = this.restoredDetails.delete(id);
+        this.items.set(id, { item, raw, changedAt: agrees && (!kept || itemAgreesWithDetail(item, d.detail)) ? d.fetchedAt : listedAt });
       }
     }
     const observedAt = this.ctx.clock.now();
@@ -264,15 +294,49 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     const stale = d !== undefined && entry !== undefined && d.fetchedAt < entry.changedAt;
     const cached = this.normalized.get(id);
     if (cached && cached.item === entry && cached.detail === d && cached.stale === stale) return cached.task;
+    const held = this.held.get(id);
+    if (held) {
+      this.held.delete(id);
+      if (entry && !d && held.raw === entry.raw) {
+        this.normalized.set(id, { item: entry, detail: d, stale, task: held.task });
+        return held.task;
+      }
+    }
     const task = normalizeTask(this.ctx.name, entry?.item, d?.detail, { taskUrl: this.config.task_url, timeZone: this.config.time_zone, detailStale: stale });
     this.normalized.set(id, { item: entry, detail: d, stale, task });
     return task;
   }
 
   private forget(id: string): void {
+    this.held.delete(id);
+    this.restoredDetails.delete(id);
     this.items.delete(id);
     this.details.delete(id);
     this.normalized.delete(id);
   }
 }
 
+
+/** Task fields both a list item and a detail carry. */
+const SHARED_KEYS = ['state', 'repo', 'owner', 'try', 'iter', 'message', 'test_only', 'fail_early', 'build_time'] as const;
+
+/**
+ * The list item says nothing the detail does not: the same task fields, the same subtasks, and
+ * every subtask field the item lists equal in the detail (a detail has more, e.g. `build`).
+ */
+function itemAgreesWithDetail(item: TaskListItem, detail: TaskDetail): boolean {
+  for (const key of SHARED_KEYS) if (item[key] !== detail[key]) return false;
+  const listed = item.subtasks ?? {};
+  const detailed = detail.subtasks ?? {};
+  const keys = Object.keys(listed);
+  if (keys.length !== Object.keys(detailed).length) return false;
+  for (const key of keys) {
+    const a = listed[key];
+    const b = detailed[key];
+    if (!a || !b) return false;
+    for (const [field, value] of Object.entries(a)) {
+      if (JSON.stringify(value) !== JSON.stringify((b as Record<string, unknown>)[field])) return false;
+    }
+  }
+  return true;
+}

@@ -29,6 +29,7 @@ export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
       const fs = new GirarFsAdapter(config, ctx);
       return {
         poll: (signal) => fs.poll(signal),
+        restore: (held) => fs.restore(held),
         problems: () => fs.problems(),
         close: () => fs.close(),
         ...(config.taskoteka_api ? { taskotekaCompat: fs.compatBackend() } : {}),
@@ -38,6 +39,7 @@ export const girarSource: SourceDefinition<typeof girarConfigSchema> = {
     return {
       poll: (signal) => adapter.poll(signal),
       refresh: (hint, signal) => adapter.refresh(hint, signal),
+      restore: (held) => adapter.restore(held),
       ...(config.taskoteka_api ? { taskotekaCompat: adapter.compatBackend() } : {}),
       // Without the stream the periodic poll alone keeps the state; only the latency differs.
       ...(config.stream ? { stream: (signal: AbortSignal, sink) => adapter.stream(signal, sink) } : {}),

@@ -11,7 +11,7 @@ import { parseDuration } from '../../util/duration.js';
 import type { SourceProblems } from '../health.js';
 import { UpstreamPayloadError } from '../errors.js';
 import { ProblemTracker, type RecordProblem } from '../problem-tracker.js';
-import type { Snapshot, SourceContext, TaskLog } from '../source.js';
+import type { RestoredRecords, Snapshot, SourceContext, TaskLog } from '../source.js';
 import { KarajoClient, type JobType } from './client.js';
 import type { KarajoConfig } from './config.js';
 import { jobViews, karajoTime, logEntries, runKey, runPhase, runStatus, runTask, toJob } from './normalize.js';
@@ -33,6 +33,11 @@ export class KarajoAdapter {
   /** karajo id and kind of each held run, for reading its log on demand. */
   private runs = new Map<string, { type: JobType; jobId: string; counter: number }>();
   private baselined = false;
+  /**
+   * The first poll after `restore`: a run that began while the exporter was down is new, but
+   * that poll is not when it started.
+   */
+  private resumed = false;
   /** Runs last seen unfinished (task id -> kind, karajo id and number): if one vanishes (karajo restarted mid-run), its number comes back for a new run. */
   private unfinished = new Map<string, string>();
   /** Numbers of runs that vanished unfinished; the next run to carry one is new. Bounded. */
@@ -51,6 +56,32 @@ export class KarajoAdapter {
       ...(config.user ? { user: config.user } : {}),
       ...(config.headers ? { headers: config.headers } : {}),
     });
+  }
+
+  /**
+   * Pick up what the earlier run knew: the run numbers of each job (so runs that began while the
+   * exporter was down count as new, once), the start and end times it dated by its polls (which
+   * karajo does not keep), the runs left unfinished, and each run's job for reading its log.
+   */
+  restore(held: RestoredRecords): void {
+    const jobIds = new Map<string, { type: JobType; jobId: string }>();
+    for (const job of held.jobs) {
+      const native = job.native as { id?: unknown } | undefined;
+      if ((job.jobType !== 'exec' && job.jobType !== 'http') || typeof native?.id !== 'string') continue;
+      jobIds.set(job.id, { type: job.jobType, jobId: native.id });
+      if (job.lastRunCounter !== undefined) this.maxCounter.set(`${job.jobType}\u0000${native.id}`, job.lastRunCounter);
+    }
+    for (const task of held.tasks) {
+      const job = jobIds.get(String(task.attrs?.job));
+      const counter = task.attrs?.counter;
+      if (!job || typeof counter !== 'number') continue;
+      this.runs.set(task.id, { ...job, counter });
+      if (task.started) this.startedAt.set(task.id, task.started);
+      if (task.finished) this.finishedAt.set(task.id, task.finished);
+      if (task.phase === 'running' || task.phase === 'queued') this.unfinished.set(task.id, `${job.type}\u0000${job.jobId}#${counter}`);
+    }
+    this.baselined = this.maxCounter.size > 0;
+    this.resumed = this.baselined;
   }
 
   async poll(signal: AbortSignal): Promise<Snapshot> {
@@ -82,7 +113,7 @@ export class KarajoAdapter {
         const reused = this.interrupted.delete(`${key}#${entry.counter}`);
         const isNew = this.baselined && seenBefore !== undefined && (entry.counter > seenBefore || reused);
         // A run seen running by the poll right after it began started since the previous poll: date it by this poll.
-        const started = this.startedAt.get(id) ?? (isNew && runPhase(runStatus(entry)) === 'running' ? isoUtc(nowMs) : undefined);
+        const started = this.startedAt.get(id) ?? (isNew && !this.resumed && runPhase(runStatus(entry)) === 'running' ? isoUtc(nowMs) : undefined);
         // Both ends of a run on one clock: a run the exporter dated the start of ends at the poll that
         // saw it ended; another ends at the job's last_run (karajo's clock) when it is the newest.
         const ended = FINISHED.has(runPhase(runStatus(entry)));
@@ -107,6 +138,7 @@ export class KarajoAdapter {
       jobs.push(toJob(view, { source: this.ctx.name, base: this.client.base, nowMs, graceSeconds: this.graceSeconds, ...(max > 0 ? { lastRunCounter: max } : {}) }));
     }
     this.baselined = true;
+    this.resumed = false;
     for (const [id, key] of this.unfinished) {
       if (runs.has(id)) continue;
       this.interrupted.add(key);

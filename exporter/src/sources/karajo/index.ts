@@ -20,6 +20,7 @@ export const karajoSource: SourceDefinition<typeof karajoConfigSchema> = {
     const adapter = new KarajoAdapter(config, ctx);
     return {
       poll: (signal) => adapter.poll(signal),
+      restore: (held) => adapter.restore(held),
       problems: () => adapter.problems(),
       taskLog: (id, signal) => adapter.taskLog(id, signal),
     };

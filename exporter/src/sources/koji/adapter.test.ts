@@ -221,7 +221,7 @@ describe('koji adapter: stable records', () => {
     tick(30_000);
     sim.finishTask(Number(srpm?.id), 'CLOSED');
     await poll(); // the build appears (listBuilds)
-    await poll(); // read again by getBuild: id, cg_id and cg_name join its record
+    await poll(); // read again by getBuild: id, cg_id and cg_name join its row (not its record: they say nothing here)
     const settled = (await poll()).tasks.find((t) => t.id.startsWith('build-'));
     for (let i = 0; i < 3; i += 1) {
       tick(10_000); // inside the overlap: listBuilds lists it again, getBuild reads it again

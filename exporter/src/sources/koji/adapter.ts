@@ -17,7 +17,7 @@ import { SourceError, UpstreamPayloadError } from '../errors.js';
 import type { EndpointHealth, SourceProblems } from '../health.js';
 import { ProblemTracker, type RecordProblem } from '../problem-tracker.js';
 import { toErrorInfo } from '../runner.js';
-import type { Snapshot, SourceContext, UpstreamFigure } from '../source.js';
+import type { RestoredRecords, Snapshot, SourceContext, UpstreamFigure } from '../source.js';
 import * as calls from './calls.js';
 import { checkedList, KojiClient, KojiFaultError, type KojiCall } from './client.js';
 import { webBase, type KojiConfig } from './config.js';
@@ -90,6 +90,15 @@ export class KojiAdapter {
     this.ms = { lookBack: sec(config.look_back, 3600), keep: sec(config.keep_finished, 21_600), channels: sec(config.channels_interval, 600), stale: sec(config.host_stale_after, 300), overlap: sec(config.overlap, 120) };
     this.hub = { name: 'hub', role: 'hub', url: this.client.url, up: false, reachable: false, consecutiveFailures: 0 };
     this.database = { name: 'database', role: 'database', url: this.client.url, up: false, reachable: false, consecutiveFailures: 0 };
+  }
+
+  /**
+   * Hold again what the earlier run held: finished tasks and builds stay until `keep_finished`
+   * (the first poll reads only `look_back` of them), and rows read later merge into the kept ones,
+   * so a restart changes no record the upstream did not change.
+   */
+  restore(held: RestoredRecords): void {
+    this.book.restore(held.tasks);
   }
 
   async poll(signal: AbortSignal): Promise<Snapshot> {

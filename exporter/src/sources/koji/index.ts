@@ -22,6 +22,7 @@ export const kojiSource: SourceDefinition<typeof kojiConfigSchema> = {
     const adapter = new KojiAdapter(config, ctx);
     return {
       poll: (signal) => adapter.poll(signal),
+      restore: (held) => adapter.restore(held),
       problems: () => adapter.problems(),
       endpoints: () => adapter.endpoints(),
       close: () => adapter.close(),

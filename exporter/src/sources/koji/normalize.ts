@@ -155,6 +155,17 @@ export function childSubtasks(children: readonly Task[]): Subtask[] {
     });
 }
 
+/**
+ * A build row as the exporter keeps it in `native`: one shape whichever call read it. getBuild
+ * adds `id` (the build_id again) and `cg_id`/`cg_name` (null but for content-generator builds) to
+ * listBuilds' fields; they are left out when they say nothing, so the record does not change when
+ * the other call reads the build next (or first, after a restart).
+ */
+export function nativeBuild(row: KojiBuild): Record<string, unknown> {
+  const { id: _id, cg_id, cg_name, ...rest } = row as KojiBuild & { id?: unknown; cg_id?: unknown; cg_name?: unknown };
+  return { ...rest, ...(cg_id !== null && cg_id !== undefined ? { cg_id } : {}), ...(cg_name !== null && cg_name !== undefined ? { cg_name } : {}) };
+}
+
 export function kojiBuild(row: KojiBuild, source: string, web: string, target: string | undefined): Task {
   const state = buildState(row.state);
   const created = tsIso(row.creation_ts);
@@ -184,7 +195,7 @@ export function kojiBuild(row: KojiBuild, source: string, web: string, target: s
     archs: [],
     subtasks: [],
     url: `${web}/buildinfo?buildID=${row.build_id}`,
-    native: row,
+    native: nativeBuild(row),
     attrs,
   };
 }

@@ -5,7 +5,7 @@
  * retention (finished records go after `keep_finished`, the oldest first beyond `max_tasks`).
  */
 import { TERMINAL_PHASES, type Task } from '../../model/task.js';
-import type { KojiBuild, KojiTask } from './upstream.js';
+import { checkBuild, checkTask, type KojiBuild, type KojiTask } from './upstream.js';
 import { childSubtasks, kojiBuild, kojiTask, summarizeRequest, taskState, type RequestSummary, type TaskContext } from './normalize.js';
 
 /** Ids remembered as seen, per kind; the oldest are forgotten first. */
@@ -29,6 +29,16 @@ interface HeldBuild {
 
 export interface BookContext extends Omit<TaskContext, 'ownerName' | 'summary'> {
   now: number;
+}
+
+/** The request summary a kept task was built with, read back from its message and target. */
+function keptSummary(row: KojiTask, task: Task): RequestSummary | undefined {
+  const label = typeof row.label === 'string' && row.label !== '' ? ` (${row.label})` : '';
+  const prefix = `${row.method}${label}: `;
+  const text = task.message?.startsWith(prefix) ? task.message.slice(prefix.length) : undefined;
+  const target = typeof task.attrs?.target === 'string' ? task.attrs.target : undefined;
+  if (text === undefined && target === undefined) return undefined;
+  return { text: text ?? '', ...(target !== undefined ? { target } : {}) };
 }
 
 function remember<T>(seen: Set<T>, id: T, max: number): void {
@@ -136,7 +146,7 @@ export class TaskBook {
   /** Take a build row; returns true when never seen before. */
   putBuild(read: KojiBuild, ctx: BookContext): boolean {
     const prev = this.builds.get(read.build_id);
-    // getBuild rows add id, cg_id and cg_name to listBuilds' fields: keep them, so the record does not flap between the two shapes.
+    // getBuild rows add id, cg_id and cg_name to listBuilds' fields: keep them (the record leaves out those that say nothing, see nativeBuild).
     const row: KojiBuild = prev ? { ...prev.row, ...read } : read;
     const parent = row.task_id === null ? undefined : this.tasks.get(row.task_id);
     const target = parent?.summary?.target ?? (typeof prev?.task.attrs?.target === 'string' ? prev.task.attrs.target : undefined);
@@ -152,6 +162,35 @@ export class TaskBook {
   dropBuild(id: number): void {
     this.builds.delete(id);
     this.seenBuilds.delete(id);
+  }
+
+  /**
+   * Hold again the records an earlier run kept (the journal's), each as it was: a row read
+   * later merges into the kept row (so a listing's shorter row shape does not change the record)
+   * and is compared with the kept Task, and their ids count as seen. `readAt` 0: the rolling
+   * audit re-reads kept unfinished records first, since they may have ended meanwhile.
+   */
+  restore(kept: readonly Task[]): void {
+    for (const task of kept) {
+      const native: unknown = task.native;
+      if (task.id.startsWith('build-')) {
+        if (!checkBuild.Check(native) || `build-${native.build_id}` !== task.id) continue;
+        this.builds.set(native.build_id, { row: native, task, readAt: 0 });
+        remember(this.seenBuilds, native.build_id, SEEN_IDS);
+        continue;
+      }
+      if (!checkTask.Check(native) || String(native.id) !== task.id) continue;
+      const row: KojiTask = native;
+      if (typeof row.owner_name === 'string' && row.owner_name !== '') this.owners.set(row.owner, row.owner_name);
+      const summary = keptSummary(row, task);
+      this.tasks.set(row.id, { row, task, ...(summary ? { summary } : {}), readAt: 0 });
+      if (row.parent !== null) {
+        let set = this.children.get(row.parent);
+        if (!set) this.children.set(row.parent, (set = new Set()));
+        set.add(row.id);
+      }
+      remember(this.seenTasks, row.id, SEEN_IDS);
+    }
   }
 
   /** Rebuild the subtask lists of parents whose children changed. */

@@ -7,7 +7,7 @@
 import type { Task } from '../../../model/task.js';
 import { parseDuration } from '../../../util/duration.js';
 import type { SourceProblems } from '../../health.js';
-import type { Snapshot, SourceAdapter, SourceContext } from '../../source.js';
+import type { RestoredRecords, Snapshot, SourceAdapter, SourceContext } from '../../source.js';
 import { NeedsApprovalUnavailable, type ApprovalGroup, type TaskotekaCompatBackend } from '../compat-backend.js';
 import { archiveDirOf, type GirarFsConfig } from '../config.js';
 import { AclDirectory, type AclSubtaskInput, type AclTaskInput } from './acl.js';
@@ -22,6 +22,11 @@ export class GirarFsAdapter implements SourceAdapter {
   readonly tree: TaskTree;
   private readonly acl: AclDirectory | undefined;
   private readonly normalized = new Map<number, { read: TreeTaskRead; task: Task }>();
+  /**
+   * Records the journal kept, for tasks not read since the restart: a task that cannot be read
+   * keeps its previous version, and after a restart that is the kept record.
+   */
+  private readonly kept = new Map<number, Task>();
 
   constructor(
     private readonly config: GirarFsConfig,
@@ -39,6 +44,11 @@ export class GirarFsAdapter implements SourceAdapter {
       now: () => ctx.clock.now(),
     });
     this.acl = config.acl ? new AclDirectory(config.acl, { log: ctx.log }) : undefined;
+  }
+
+  /** Hold the kept records of this source until each task is read (see `kept`). */
+  restore(held: RestoredRecords): void {
+    for (const task of held.tasks) if (task.kind === 'girar' && /^[1-9]\d*$/.test(task.id)) this.kept.set(Number(task.id), task);
   }
 
   async poll(signal: AbortSignal): Promise<Snapshot> {
@@ -61,6 +71,13 @@ export class GirarFsAdapter implements SourceAdapter {
       tasks.push(task);
     }
     for (const id of this.normalized.keys()) if (!seen.has(id)) this.normalized.delete(id);
+    if (this.kept.size > 0) {
+      const unread = new Set(this.tree.unread());
+      for (const [id, task] of this.kept) {
+        if (unread.has(id)) tasks.push(task);
+        else this.kept.delete(id);
+      }
+    }
     this.ctx.log.debug({ ...stats, ms: Math.round(performance.now() - t0) }, 'tasks tree refreshed');
     return { type: 'snapshot', tasks, upstream: { version: `girar fs`, cacheAgeSeconds: 0, observedAt: this.ctx.clock.now() } };
   }

@@ -56,6 +56,8 @@ export interface RefreshStats {
 export class TaskTree {
   private readonly pool: ReaderPool;
   private readonly entries = new Map<number, Entry>();
+  /** Task directories of the latest listing. */
+  private listed = new Set<number>();
   /** Current problems: task-level by id, plus optional-file problems of loaded tasks. */
   private readonly problems = new Map<number, Problem[]>();
   private readonly totals: Record<string, number> = {};
@@ -83,6 +85,11 @@ export class TaskTree {
     return this.entries.get(id)?.task;
   }
 
+  /** Task directories the latest refresh listed but could not read and holds no version of (e.g. caught mid-write). */
+  unread(): number[] {
+    return [...this.listed].filter((id) => !this.entries.has(id));
+  }
+
   /** Epoch ms of the end of the latest refresh. */
   get refreshedAt(): number | undefined {
     return this.lastRefreshMs;
@@ -91,6 +98,7 @@ export class TaskTree {
   async refresh(signal: AbortSignal): Promise<RefreshStats> {
     const now = this.o.now();
     const ids = await this.list(signal);
+    this.listed = ids;
     const jobs: TaskJob[] = [];
     for (const id of ids) {
       const e = this.entries.get(id);

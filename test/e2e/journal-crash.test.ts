@@ -19,24 +19,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChangeEvent } from '../../exporter/src/model/events.js';
+import { Rng } from '../../exporter/src/sources/girar/prng.js';
 import { GirarSimulator } from '../../exporter/src/sources/girar/simulator.js';
 import { waitUntil } from '../../exporter/src/util/wait-until.js';
 import { stopTrackedChildren } from '../support/children.js';
 import { startExporter, type ExporterProcess } from '../support/exporter-process.js';
 
 const ROUNDS = 8;
-
-/** A deterministic PRNG (mulberry32), so a failing run can be replayed with the same kill times. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Follows /api/v1/events across restarts; `attach` connects to the current exporter with the last id seen. */
 class Follower {
@@ -160,7 +149,8 @@ describe('the journal under kill -9', () => {
   const start = () => startExporter([`--config.file=${join(dir, 'buildscope.yaml')}`, `--journal.path=${join(dir, 'journal.db')}`, '--log.level=warn']);
 
   it(`loses nothing and duplicates nothing across ${ROUNDS} SIGKILLs at random moments`, { timeout: 240_000 }, async () => {
-    const random = prng(20261124);
+    // Seeded, so a failing run can be replayed with the same kill times.
+    const random = new Rng(20261124);
     const follower = new Follower();
     sim.start({ stepMs: 25 });
 
@@ -180,7 +170,7 @@ describe('the journal under kill -9', () => {
       const seenBefore = follower.events.length;
       await waitUntil(() => follower.events.length > seenBefore, 20_000, { what: `round ${round}: new events after the restart` });
       // Kill at a seeded random moment while the farm keeps changing.
-      const delay = 100 + Math.floor(random() * 1400);
+      const delay = random.int(100, 1500);
       await new Promise((r) => setTimeout(r, delay));
       const killed = exporter;
       exporter = undefined;

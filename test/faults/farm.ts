@@ -7,6 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { KarajoSimulator } from '../../exporter/src/sources/karajo/simulator.js';
 import { registry } from '../../exporter/src/sources/registry.js';
 import type { DemoInstance } from '../../exporter/src/sources/source.js';
 import { systemClock } from '../../exporter/src/util/clock.js';
@@ -50,9 +51,30 @@ export interface FarmOptions {
   env?: NodeJS.ProcessEnv;
   /** Leave out the girar fs source (it writes a ~15,000-file tree). */
   withoutFs?: boolean;
+  /**
+   * Users the karajo simulator accepts (the demo's has none). A test that configures karajo
+   * credentials must list them here, or every karajo poll fails at the login and its backoff
+   * (doubling per failure) soon outlasts the test's waits.
+   */
+  karajoUsers?: { name: string; password: string }[];
 }
 
 const log = pino({ level: 'silent' });
+
+/** The karajo demo simulator, with users that can log in. */
+async function karajoWithUsers(users: { name: string; password: string }[]): Promise<DemoInstance> {
+  const sim = new KarajoSimulator({ clock: systemClock, seed: 5, users });
+  const url = await sim.listen('127.0.0.1');
+  sim.start({ stepMs: 1000 });
+  return {
+    config: { url },
+    url,
+    close: async () => {
+      sim.stop();
+      await sim.close();
+    },
+  };
+}
 
 /** Replace every loopback URL in a config block with its proxy's, starting one proxy per origin. */
 async function viaProxies(value: unknown, proxies: Map<string, FaultProxy>): Promise<unknown> {
@@ -102,7 +124,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
     for (const kind of ['girar', 'apb', 'karajo', 'cuirass', 'koji']) {
       const def = registry[kind];
       if (!def?.demo) throw new Error(`${kind} has no simulator`);
-      const made = await def.demo({ log, clock: systemClock });
+      const made = kind === 'karajo' && options.karajoUsers ? await karajoWithUsers(options.karajoUsers) : await def.demo({ log, clock: systemClock });
       for (const d of Array.isArray(made) ? made : [made]) {
         demos.push(d);
         const isFs = d.config.transport === 'fs';

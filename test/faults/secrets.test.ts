@@ -68,6 +68,8 @@ beforeAll(async () => {
     withoutFs: true,
     waitUp: false,
     args: ['--log.level=debug'],
+    // The karajo simulator knows the planted password: logins succeed when nothing is faulted.
+    karajoUsers: [{ name: 'exporter', password: S.karajoPass }],
     edit(block, kind) {
       switch (kind) {
         case 'girar':
@@ -177,7 +179,7 @@ describe.skipIf(!openssl)('planted secrets', () => {
       await waitUntil(
         async () => {
           const view = await f.sourcesView();
-          waiting = view.filter((s) => s.kind !== 'koji' && !(s.last_poll !== null && Date.parse(s.last_poll) > since + 200)).map((s) => `${s.name} (last poll ${s.last_poll ?? 'never'})`);
+          waiting = view.filter((s) => s.kind !== 'koji' && !(s.last_poll !== null && Date.parse(s.last_poll) > since + 200)).map((s) => `${s.name} (last poll ${s.last_poll ?? 'never'}, next ${(s as { next_poll?: string | null }).next_poll ?? '?'}, failures ${s.consecutive_failures}, last error ${s.last_error?.message.slice(0, 200) ?? 'none'})`);
           return waiting.length === 0 ? true : undefined;
         },
         // A source that failed several times while a slower one was still reaching the fault

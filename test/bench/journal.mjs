@@ -30,7 +30,8 @@ const time = (fn) => {
   return performance.now() - t;
 };
 
-const dir = join(mkdtempSync(join(tmpdir(), 'buildscope-journal-bench-')), 'j');
+const top = mkdtempSync(join(tmpdir(), 'buildscope-journal-bench-'));
+const dir = join(top, 'j');
 const file = join(dir, 'journal.db');
 const sources = new Map([['alt', 'girar']]);
 const results = {};
@@ -63,7 +64,7 @@ for (let i = 0; i < 3; i++) {
   journal.close();
 }
 const size = statSync(file).size;
-rmSync(dir, { recursive: true, force: true });
+rmSync(top, { recursive: true, force: true });
 const f = (ms) => `${ms.toFixed(1)} ms`;
 console.log(`tasks: ${N}`);
 console.log(`| step | memory journal | SQLite journal | ratio |`);

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { KarajoSimulator } from '../../exporter/src/sources/karajo/simulator.js';
+import { karajoDemo } from '../../exporter/src/sources/karajo/index.js';
 import { registry } from '../../exporter/src/sources/registry.js';
 import type { DemoInstance } from '../../exporter/src/sources/source.js';
 import { systemClock } from '../../exporter/src/util/clock.js';
@@ -61,21 +61,6 @@ export interface FarmOptions {
 
 const log = pino({ level: 'silent' });
 
-/** The karajo demo simulator, with users that can log in. */
-async function karajoWithUsers(users: { name: string; password: string }[]): Promise<DemoInstance> {
-  const sim = new KarajoSimulator({ clock: systemClock, seed: 5, users });
-  const url = await sim.listen('127.0.0.1');
-  sim.start({ stepMs: 1000 });
-  return {
-    config: { url },
-    url,
-    close: async () => {
-      sim.stop();
-      await sim.close();
-    },
-  };
-}
-
 /** Replace every loopback URL in a config block with its proxy's, starting one proxy per origin. */
 async function viaProxies(value: unknown, proxies: Map<string, FaultProxy>): Promise<unknown> {
   if (typeof value === 'string' && /^http:\/\/127\.0\.0\.1:\d+/.test(value)) {
@@ -124,7 +109,7 @@ export async function startFarm(options: FarmOptions = {}): Promise<Farm> {
     for (const kind of ['girar', 'apb', 'karajo', 'cuirass', 'koji']) {
       const def = registry[kind];
       if (!def?.demo) throw new Error(`${kind} has no simulator`);
-      const made = kind === 'karajo' && options.karajoUsers ? await karajoWithUsers(options.karajoUsers) : await def.demo({ log, clock: systemClock });
+      const made = kind === 'karajo' && options.karajoUsers ? await karajoDemo({ log, clock: systemClock }, options.karajoUsers) : await def.demo({ log, clock: systemClock });
       for (const d of Array.isArray(made) ? made : [made]) {
         demos.push(d);
         const isFs = d.config.transport === 'fs';

@@ -4,9 +4,10 @@
  * 429 with Retry-After, HTML, truncated or rewritten bodies, enormous bodies. It records when each
  * request arrived, so a test can check the exporter waited as long as it was told to.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { listenLoopback } from '../../exporter/src/test-support/loopback.js';
 
 export type Fault =
   | { type: 'pass' }
@@ -63,18 +64,10 @@ export class FaultProxy {
   }
 
   async start(): Promise<void> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    const { server, port } = await listenLoopback((req, res) => void this.handle(req, res), this.port, this.sockets);
     server.keepAliveTimeout = 1000;
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
     this.server = server;
-    this.port = (server.address() as AddressInfo).port;
+    this.port = port;
   }
 
   /** Switch the fault; `refuse` closes the listener, anything else (re)opens it on the same port. */

@@ -395,7 +395,8 @@ export class Store {
       const prev = held.get(rec.id);
       if (prev && JSON.stringify(prev) === JSON.stringify(rec)) continue;
       held.set(rec.id, rec);
-      (prefix === 'worker' ? this.batch?.workers : this.batch?.jobs)?.put.push(rec as Worker & Job);
+      if (prefix === 'worker') this.batch?.workers.put.push(rec as Worker);
+      else this.batch?.jobs.put.push(rec as Job);
       const state = recordState(rec);
       const event = this.events.append({ at: when, type: prev ? `${prefix}_updated` : `${prefix}_new`, source, kind, id: rec.id, state, ...(prev ? { prev_state: recordState(prev) } : {}) });
       out.push(event);

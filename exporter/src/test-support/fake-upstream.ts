@@ -3,9 +3,10 @@
  * exact control (a hanging request, an HTML page, a gzip body, a refused connection) independent
  * of the simulators.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { afterEach } from 'vitest';
+import { listenLoopback } from './loopback.js';
 
 export interface FakeAnswer {
   status?: number;
@@ -36,17 +37,9 @@ export class FakeUpstream {
 
   /** Listen (again on the same port after `down`). */
   async up(): Promise<string> {
-    const server = createServer((req, res) => void this.answer(req, res));
-    server.on('connection', (s) => {
-      this.sockets.add(s);
-      s.on('close', () => this.sockets.delete(s));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.port, '127.0.0.1', () => resolve());
-    });
+    const { server, port } = await listenLoopback((req, res) => void this.answer(req, res), this.port, this.sockets);
     this.server = server;
-    this.port = (server.address() as AddressInfo).port;
+    this.port = port;
     return this.url;
   }
 

@@ -50,3 +50,23 @@ export class HandTree {
     rmSync(this.root, { recursive: true, force: true });
   }
 }
+
+/** Epoch seconds the minimal tasks below are dated from. */
+export const HAND_T = 1772700000;
+
+/**
+ * A minimal well-formed task: id, owner jdoe, repo sisyphus, try/iter 1, one gear subtask; `extra`
+ * adds files before the state file, which is written last (as girar does) at HAND_T + id.
+ */
+export function handTask(tree: HandTree, id: number, state: string, extra: (t: HandTree) => void = () => {}): void {
+  tree
+    .file(`${id}/task/id`, `${id}\n`, HAND_T)
+    .file(`${id}/task/owner`, 'jdoe\n')
+    .file(`${id}/task/repo`, 'sisyphus\n')
+    .file(`${id}/task/try`, '1\n')
+    .file(`${id}/task/iter`, '1\n')
+    .file(`${id}/gears/100/userid`, 'jdoe\n')
+    .file(`${id}/gears/100/dir`, '/gears/f/foo.git\n');
+  extra(tree);
+  tree.file(`${id}/task/state`, `${state}\n`, HAND_T + id);
+}

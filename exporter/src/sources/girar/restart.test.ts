@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Exporter } from '../../app.js';
 import { RestartHarness, brief, collect, samples } from '../../test-support/restart.js';
 import { ManualClock } from '../../util/clock.js';
-import { HandTree } from '../../test-support/girar-tree.js';
+import { HAND_T as T, handTask, HandTree } from '../../test-support/girar-tree.js';
 import { GirarSimulator } from './simulator.js';
 
 const BUDGET = 20;
@@ -115,23 +115,11 @@ describe('girar restart', () => {
 });
 
 describe('girar fs restart', () => {
-  const T = 1772700000;
-  function task(tree: HandTree, id: number, state: string): void {
-    tree
-      .file(`${id}/task/id`, `${id}\n`, T)
-      .file(`${id}/task/owner`, 'jdoe\n')
-      .file(`${id}/task/repo`, 'sisyphus\n')
-      .file(`${id}/task/try`, '1\n')
-      .file(`${id}/task/iter`, '1\n')
-      .file(`${id}/gears/100/userid`, 'jdoe\n')
-      .file(`${id}/gears/100/dir`, '/gears/f/foo.git\n')
-      .file(`${id}/task/state`, `${state}\n`, T + id);
-  }
 
   it('a task caught mid-write by the first poll after a restart keeps its kept record', async () => {
     const hand = new HandTree();
     try {
-      for (let id = 1; id <= 5; id++) task(hand, id, id % 2 === 0 ? 'DONE' : 'NEW');
+      for (let id = 1; id <= 5; id++) handTask(hand, id, id % 2 === 0 ? 'DONE' : 'NEW');
       const yamlFs = `  - name: tree\n    kind: girar\n    transport: fs\n    tasks_dir: ${hand.tasks}\n    io_threads: 0\n`;
       const first = await harness.start(yamlFs);
       await first.runners.pollAll();

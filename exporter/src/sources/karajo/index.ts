@@ -25,18 +25,21 @@ export const karajoSource: SourceDefinition<typeof karajoConfigSchema> = {
       taskLog: (id, signal) => adapter.taskLog(id, signal),
     };
   },
-  async demo(ctx: DemoContext): Promise<DemoInstance> {
-    const sim = new KarajoSimulator({ clock: ctx.clock, seed: 5 });
-    const url = await sim.listen('127.0.0.1');
-    sim.start({ stepMs: demoStepMs(ctx, 1000) });
-    ctx.log.debug({ url }, 'karajo simulator listening');
-    return {
-      config: { url },
-      url,
-      close: async () => {
-        sim.stop();
-        await sim.close();
-      },
-    };
-  },
+  demo: (ctx: DemoContext) => karajoDemo(ctx),
 };
+
+/** The demo karajo simulator; `users` may log in (the demo's has none, so its API needs no login). */
+export async function karajoDemo(ctx: DemoContext, users?: { name: string; password: string }[]): Promise<DemoInstance> {
+  const sim = new KarajoSimulator({ clock: ctx.clock, seed: 5, ...(users ? { users } : {}) });
+  const url = await sim.listen('127.0.0.1');
+  sim.start({ stepMs: demoStepMs(ctx, 1000) });
+  ctx.log.debug({ url }, 'karajo simulator listening');
+  return {
+    config: { url },
+    url,
+    close: async () => {
+      sim.stop();
+      await sim.close();
+    },
+  };
+}

@@ -1,22 +1,15 @@
 import { renameSync, rmSync, utimesSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { HandTree } from '../../../test-support/girar-tree.js';
+import { HAND_T, handTask, HandTree } from '../../../test-support/girar-tree.js';
 import { TaskTree } from './tree.js';
 
-const T = 1772700000;
+const T = HAND_T;
 
 function task(tree: HandTree, id: number, state: string, extra: (t: HandTree) => void = () => {}): void {
-  tree
-    .file(`${id}/task/id`, `${id}\n`, T)
-    .file(`${id}/task/owner`, 'jdoe\n')
-    .file(`${id}/task/repo`, 'sisyphus\n')
-    .file(`${id}/task/try`, '1\n')
-    .file(`${id}/task/iter`, '1\n')
-    .file(`${id}/gears/100/userid`, 'jdoe\n')
-    .file(`${id}/gears/100/dir`, '/gears/f/foo.git\n')
-    .file(`${id}/acl/approved/100/.keep`, '');
-  extra(tree);
-  tree.file(`${id}/task/state`, `${state}\n`, T + id);
+  handTask(tree, id, state, (t) => {
+    t.file(`${id}/acl/approved/100/.keep`, '');
+    extra(t);
+  });
 }
 
 describe.each([

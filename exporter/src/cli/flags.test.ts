@@ -23,3 +23,15 @@ describe('--demo.speed', () => {
     expect(() => parseFlags(['--config.file=x.yaml', '--demo.speed=100'])).toThrow('--demo.speed needs --demo');
   });
 });
+
+describe('--journal.path and --reset-journal', () => {
+  it('take a file and a switch', () => {
+    expect(parseFlags(['--config.file=x.yaml', '--journal.path=/var/lib/b/j.db', '--reset-journal'])).toMatchObject({ journalPath: '/var/lib/b/j.db', resetJournal: true });
+    expect(parseFlags(['--config.file=x.yaml']).resetJournal).toBe(false);
+  });
+
+  it('refuse an empty path, and --reset-journal with --config.check', () => {
+    expect(() => parseFlags(['--config.file=x.yaml', '--journal.path='])).toThrow('--journal.path needs a file name');
+    expect(() => parseFlags(['--config.file=x.yaml', '--config.check', '--reset-journal'])).toThrow('--reset-journal and --config.check are exclusive');
+  });
+});

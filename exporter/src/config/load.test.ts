@@ -153,3 +153,24 @@ describe('config files', () => {
     expect(problems(fromEnv, { TASKOTEKA_URL: 'gopher://secret-host/x' })).toEqual([{ path: '/sources/0/url', message: 'expected an http:// or https:// URL of the taskoteka API, without a query or fragment, got <redacted>' }]);
   });
 });
+
+describe('journal settings', () => {
+  const base = 'sources:\n  - name: alt\n    kind: girar\n    url: http://127.0.0.1:9/\n';
+  it('default to data/buildscope.db; off with enabled: false; the flag overrides both', () => {
+    expect(parseConfig(base, 'a.yaml', kindSchemas).journal).toEqual({ path: 'data/buildscope.db' });
+    expect(parseConfig(`journal:\n  enabled: false\n${base}`, 'a.yaml', kindSchemas).journal).toEqual({});
+    expect(parseConfig(`journal:\n  enabled: false\n${base}`, 'a.yaml', kindSchemas, { journalPath: 'j.db' }).journal).toEqual({ path: 'j.db' });
+  });
+
+  it('name every bad key', () => {
+    let err: unknown;
+    try {
+      parseConfig(`journal:\n  path: ""\n  enabled: yes please\n  size: 1\n${base}`, 'a.yaml', kindSchemas);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const paths = (err as ConfigError).problems.map((p) => p.path).sort();
+    expect(paths).toEqual(['/journal/enabled', '/journal/path', '/journal/size']);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * Targets for the buildscope plugin datasource, typed by the plugin's own query model, so a
- * dashboard cannot hold a query the plugin does not understand (checked again at run time by
- * dashboards/test/plugin-queries.test.ts through the plugin's `migrateQuery`).
+ * dashboard cannot hold a query the plugin does not understand (checked again on the generated
+ * JSON by dashboards/test/dashboards.test.ts through the plugin's `migrateQuery`, and run against
+ * the demo exporter by grafana-plugin/test/exporter/dashboards.test.ts).
  */
 import type * as cog from '@grafana/grafana-foundation-sdk/cog';
 import { QUERY_VERSION, type BuildscopeQuery } from '../../../grafana-plugin/src/types.js';

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TaskSummarySchema } from './schemas.js';
 import { buildTestApi, girarTask, type TestApi } from './test-helpers.js';
 
 interface Item {
@@ -246,6 +247,29 @@ describe('list items and GET /api/v1/tasks/:source/:id', () => {
   it('lists tasks without native', async () => {
     const p = await page('?state=ALL');
     for (const item of p.items) expect(item).not.toHaveProperty('native');
+  });
+
+  it('lists exactly the summary fields of every task, whatever else the record holds', async () => {
+    const full = girarTask('500002', 'DONE', 'p11', 'x', {
+      started: '2026-03-16T10:05:00Z',
+      finished: '2026-03-16T11:00:00Z',
+      stateSince: '2026-03-16T11:00:00Z',
+      attrs: { try: 2 },
+      artifacts: [{ name: 'x.rpm', type: 'package' }],
+    });
+    // A field the model may gain later without the schema: it must not reach a list either.
+    t.store.apply('alt', 'girar', { type: 'delta', tasks: [{ ...full, internal: 'secret' } as typeof full] });
+    try {
+      const item = (await page('?state=ALL&q=500002')).items.find((i) => i.id === '500002');
+      expect(item).toBeDefined();
+      expect(Object.keys(item ?? {})).toEqual([
+        'source', 'kind', 'id', 'state', 'phase', 'owner', 'repo', 'message', 'created', 'started', 'finished', 'updated', 'stateSince', 'archs', 'subtasks', 'url', 'attrs', 'matches',
+      ]);
+      const schemaKeys = Object.keys(TaskSummarySchema.properties);
+      for (const key of Object.keys(item ?? {})) expect(schemaKeys).toContain(key);
+    } finally {
+      t.store.apply('alt', 'girar', { type: 'delta', removedTaskIds: ['500002'] });
+    }
   });
 
   it('returns one task with native', async () => {

@@ -11,11 +11,35 @@ import { taskFilterProps, toTaskQuery } from './task-filters.js';
 
 type TaskSummary = Static<typeof TaskSummarySchema>;
 
-/** A task as lists show it: everything but the upstream record. */
+/**
+ * A task as lists show it: exactly the fields of TaskSummarySchema, in its order (no upstream
+ * record, no artifacts). The list route serializes with JSON.stringify, not from the schema, so
+ * this projection is what keeps anything else out of the answer.
+ */
 export function taskSummary(task: Task, matches?: string[]): TaskSummary {
-  const { native: _native, ...rest } = task;
-  return matches ? { ...rest, matches } : rest;
+  const out: TaskSummary = { source: task.source, kind: task.kind, id: task.id, state: task.state, phase: task.phase } as TaskSummary;
+  if (task.owner !== undefined) out.owner = task.owner;
+  if (task.repo !== undefined) out.repo = task.repo;
+  if (task.message !== undefined) out.message = task.message;
+  if (task.created !== undefined) out.created = task.created;
+  if (task.started !== undefined) out.started = task.started;
+  if (task.finished !== undefined) out.finished = task.finished;
+  if (task.updated !== undefined) out.updated = task.updated;
+  if (task.stateSince !== undefined) out.stateSince = task.stateSince;
+  out.archs = task.archs;
+  out.subtasks = task.subtasks;
+  if (task.url !== undefined) out.url = task.url;
+  if (task.attrs !== undefined) out.attrs = task.attrs;
+  if (matches) out.matches = matches;
+  return out;
 }
+
+/**
+ * JSON.stringify for a route's answers. The schema stays for validation of tests and the OpenAPI
+ * document; fastify's schema-compiled serializer is several times slower than V8's own
+ * JSON.stringify on nested task records (docs/benchmarks.md, task queries).
+ */
+const plainJson = () => (data: unknown) => JSON.stringify(data);
 
 export function registerTaskRoutes(app: ApiInstance, deps: ApiDeps): void {
   const { default_page_size: defaultLimit, max_page_size: maxLimit, search_result_cap: searchCap } = deps.config.api;
@@ -34,6 +58,7 @@ export function registerTaskRoutes(app: ApiInstance, deps: ApiDeps): void {
     '/api/v1/tasks',
     {
       preValidation: checkQuery(querystring),
+      serializerCompiler: plainJson,
       schema: {
         tags: ['tasks'],
         summary: 'List and search tasks',

@@ -51,6 +51,34 @@ export function buildSearchDoc(task: Task): SearchDoc {
   return doc;
 }
 
+/**
+ * A task's searchable text as one lower-case string, its fields joined by newlines: a term holds
+ * no whitespace, so it is a substring of this text exactly when it is a substring of one field.
+ * Built once per task version at ingest; a query tests each task with one `includes` per term.
+ */
+export function buildSearchText(task: Task): string {
+  const parts = [task.id, task.state];
+  if (task.owner) parts.push(task.owner);
+  if (task.repo) parts.push(task.repo);
+  if (task.message) parts.push(task.message);
+  for (const sub of task.subtasks) {
+    if (!sub.fields) continue;
+    for (const value of Object.values(sub.fields)) if (value) parts.push(value);
+  }
+  return parts.join('\n').toLowerCase();
+}
+
+/** Put search terms in the order that rejects a non-matching text soonest: longest first. */
+export function searchOrder(terms: readonly string[]): string[] {
+  return [...terms].sort((a, b) => b.length - a.length);
+}
+
+/** True when every term is in the text (see buildSearchText). */
+export function matchesAll(text: string, terms: readonly string[]): boolean {
+  for (const term of terms) if (!text.includes(term)) return false;
+  return true;
+}
+
 /** The sorted `where:term` list when every term matches, else undefined. */
 export function matchSearch(doc: SearchDoc, terms: readonly string[]): string[] | undefined {
   const matches: string[] = [];

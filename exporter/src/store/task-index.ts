@@ -52,6 +52,27 @@ export class TaskIndex {
     return out;
   }
 
+  /**
+   * Keys whose field has any of the values, for one pass: the index's own set for one value (no
+   * copy; do not change the index while iterating), a fresh union for several.
+   */
+  keys(field: IndexedField, values: readonly string[]): Iterable<string> {
+    const map = this.maps.get(field) as Map<string, Set<string>>;
+    if (values.length === 1) return map.get(values[0] as string) ?? [];
+    return this.lookup(field, values);
+  }
+
+  /** The sets of keys holding each of the values (missing values left out), for membership tests. */
+  sets(field: IndexedField, values: readonly string[]): ReadonlySet<string>[] {
+    const map = this.maps.get(field) as Map<string, Set<string>>;
+    const out: Set<string>[] = [];
+    for (const v of values) {
+      const set = map.get(v);
+      if (set) out.push(set);
+    }
+    return out;
+  }
+
   /** How many keys a lookup would return, without building the set. */
   lookupSize(field: IndexedField, values: readonly string[]): number {
     const map = this.maps.get(field) as Map<string, Set<string>>;

@@ -26,7 +26,8 @@ export async function waitFor(fn, ms, what, everyMs = 50) {
  * listens. `web.rate_limit` is off and the journal disabled unless the config says otherwise: a
  * benchmark measures the exporter, not the limiter.
  */
-export async function startExporter(config, { env = {}, args = [], listenTimeoutMs = 120_000 } = {}) {
+/** `nodeArgs` go to node itself, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (NODE_OPTIONS refuses --cpu-prof). */
+export async function startExporter(config, { env = {}, args = [], nodeArgs = [], listenTimeoutMs = 120_000 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'buildscope-bench-'));
   const file = join(dir, 'buildscope.yaml');
   const full = {
@@ -36,7 +37,7 @@ export async function startExporter(config, { env = {}, args = [], listenTimeout
     log: config.log ?? { level: 'warn' },
   };
   writeFileSync(file, JSON.stringify(full, null, 2));
-  const child = spawn(process.execPath, [...(env.NODE_ARGS ?? []), MAIN_JS, `--config.file=${file}`, '--web.listen-address=127.0.0.1:0', ...args], {
+  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS, `--config.file=${file}`, '--web.listen-address=127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

@@ -115,31 +115,64 @@ function randomQuery(rng: Rng): TaskQuery {
 }
 
 describe('task queries against a plain reference', () => {
-  it('agree on total, truncation, order, paging and matches for 600 seeded random queries', () => {
+  it('agree on total, truncation, order, paging and matches for seeded random queries while tasks change', () => {
     const rng = new Rng(7);
     const cap = 40;
     const store = new Store({ defaultStates: DEFAULTS, searchResultCap: cap });
-    const tasks = population(rng, 1500);
-    // Later duplicates of a source/id replace earlier ones, as a poll would.
     const held = new Map<string, Task>();
-    for (const t of tasks) held.set(`${t.source}/${t.id}`, t);
-    for (const source of ['alt', 'alt2']) {
-      for (const kind of ['girar', 'koji']) {
-        const mine = [...held.values()].filter((t) => t.source === source && t.kind === kind);
-        if (mine.length > 0) store.apply(source, kind, { type: 'delta', tasks: mine });
+    const push = (tasks: Task[], removed: Task[] = []) => {
+      for (const source of ['alt', 'alt2']) {
+        for (const kind of ['girar', 'koji']) {
+          const mine = tasks.filter((t) => t.source === source && t.kind === kind);
+          const gone = removed.filter((t) => t.source === source && t.kind === kind).map((t) => t.id);
+          if (mine.length > 0 || gone.length > 0) store.apply(source, kind, { type: 'delta', tasks: mine, removedTaskIds: gone });
+        }
+      }
+    };
+    // Later duplicates of a source/id replace earlier ones, as a poll would.
+    const first = population(rng, 2500);
+    for (const t of first) held.set(`${t.source}/${t.id}`, t);
+    push([...held.values()]);
+    let nonEmpty = 0;
+    let queries = 0;
+    for (let round = 0; round < 8; round += 1) {
+      if (round > 0) {
+        // Change, remove and add tasks: slots are freed and reused, search chunks go stale.
+        const keys = [...held.keys()];
+        const removed: Task[] = [];
+        for (let i = 0; i < 60; i += 1) {
+          const key = rng.pick(keys);
+          const t = held.get(key);
+          if (!t || removed.includes(t)) continue;
+          removed.push(t);
+          held.delete(key);
+        }
+        const changed: Task[] = [];
+        for (const t of population(rng, 120)) {
+          const key = `${t.source}/${t.id}`;
+          const prev = held.get(key);
+          // A task keeps its kind within a source, as upstream ids do.
+          const next = prev ? { ...t, kind: prev.kind } : t;
+          if (removed.some((r) => r.source === next.source && r.id === next.id)) continue;
+          held.set(key, next);
+          changed.push(next);
+        }
+        push(changed, removed);
+      }
+      const stored = [...held.values()].map((t) => store.getTask(t.source, t.id) as Task);
+      expect(store.taskCount).toBe(held.size);
+      for (let i = 0; i < 100; i += 1) {
+        const q = randomQuery(rng);
+        const want = reference(stored, q, cap);
+        const got = store.queryTasks(q);
+        const items = got.items.map((h) => ({ key: `${h.task.source}/${h.task.id}`, ...(h.matches ? { matches: h.matches } : {}) }));
+        expect({ total: got.total, truncated: got.truncated, items }, JSON.stringify(q)).toEqual(want);
+        if (want.items.length > 0) nonEmpty += 1;
+        queries += 1;
       }
     }
-    const stored = [...held.values()].map((t) => store.getTask(t.source, t.id) as Task);
-    let nonEmpty = 0;
-    for (let i = 0; i < 600; i += 1) {
-      const q = randomQuery(rng);
-      const want = reference(stored, q, cap);
-      const got = store.queryTasks(q);
-      const items = got.items.map((h) => ({ key: `${h.task.source}/${h.task.id}`, ...(h.matches ? { matches: h.matches } : {}) }));
-      expect({ total: got.total, truncated: got.truncated, items }, JSON.stringify(q)).toEqual(want);
-      if (want.items.length > 0) nonEmpty += 1;
-    }
     // The random queries must exercise real results, not only empty ones.
-    expect(nonEmpty).toBeGreaterThan(200);
+    expect(queries).toBe(800);
+    expect(nonEmpty).toBeGreaterThan(250);
   });
 });

@@ -4,9 +4,9 @@
  */
 import type { Task } from '../model/task.js';
 import type { DefaultStates } from '../sources/source.js';
-import { buildSearchDoc, matchSearch, matchesAll, searchOrder } from './search.js';
+import { buildSearchDoc, matchSearch, searchOrder } from './search.js';
 import type { TaskEntry } from './store.js';
-import { fieldValues, type IndexedField, type TaskIndex } from './task-index.js';
+import { fieldValues, type IndexFilter, type IndexedField, type TaskIndex } from './task-index.js';
 import { firstK } from './top-k.js';
 
 export const SORT_FIELDS = ['id', 'updated', 'created', 'state_since'] as const;
@@ -61,54 +61,52 @@ export interface QueryContext {
 const FILTER_FIELDS: IndexedField[] = ['source', 'kind', 'state', 'phase', 'repo', 'owner', 'arch'];
 
 export function runTaskQuery(ctx: QueryContext, q: TaskQuery): { result: TaskQueryResult; summary?: SummaryRow[] } {
-  const filters: [IndexedField, string[]][] = [];
+  const { index } = ctx;
+  const filters: IndexFilter[] = [];
   for (const field of FILTER_FIELDS) {
     const values = field === 'state' ? (q.state === 'ALL' ? undefined : q.state) : q[field];
-    if (values && values.length > 0) filters.push([field, [...new Set(values)]]);
+    if (values && values.length > 0) filters.push([field, values]);
   }
   const applyDefaults = q.state === undefined && (q.phase === undefined || q.phase.length === 0);
   const terms = q.terms && q.terms.length > 0 ? searchOrder(q.terms) : undefined;
   const personal = (q.owner !== undefined && q.owner.length > 0) || terms !== undefined;
 
-  // Walk the smallest indexed set; every other filter is a membership test on its index.
-  filters.sort((a, b) => ctx.index.lookupSize(a[0], a[1]) - ctx.index.lookupSize(b[0], b[1]));
-  const rest = filters.slice(1);
-  const stateAllowed = applyDefaults ? defaultStateTest(ctx.defaultStates, personal) : undefined;
-  const since = q.updatedSince;
-  const until = q.updatedUntil;
-  const hasRange = since !== undefined || until !== undefined;
-  const hits: TaskEntry[] = [];
-  const consider = (entry: TaskEntry): void => {
-    if (stateAllowed && !stateAllowed(entry.kind, entry.state)) return;
-    if (hasRange) {
-      const u = entry.updatedMs;
-      if (Number.isNaN(u) || (since !== undefined && u < since) || (until !== undefined && u > until)) return;
-    }
-    if (terms && !matchesAll(entry.text, terms)) return;
-    hits.push(entry);
-  };
-  if (filters.length > 0) {
-    const [field, values] = filters[0] as [IndexedField, string[]];
-    // For each other filter, the index sets of its values: a key passes when one of them has it.
-    const tests = rest.map(([f, vs]) => ctx.index.sets(f, vs));
-    outer: for (const key of ctx.index.keys(field, values)) {
-      for (let i = 0; i < tests.length; i += 1) {
-        const sets = tests[i] as ReadonlySet<string>[];
-        let found = false;
-        for (let j = 0; j < sets.length && !found; j += 1) found = (sets[j] as ReadonlySet<string>).has(key);
-        if (!found) continue outer;
-      }
-      const entry = ctx.entries.get(key);
-      if (entry) consider(entry);
+  // Candidates: from the filters' index sets, or, for a search over most tasks, from a scan of
+  // the search chunks; the rest of the conditions are tested on each candidate's columns.
+  let candidates: number[];
+  let searched = false;
+  const narrow = filters.length > 0 && Math.min(...filters.map(([f, vs]) => index.lookupSize(f, vs))) * 8 < index.size;
+  if (terms && !narrow) {
+    candidates = index.searchAll(terms);
+    searched = true;
+    if (filters.length > 0) {
+      const allowed = new Set(index.matching(filters));
+      candidates = candidates.filter((slot) => allowed.has(slot));
     }
   } else {
-    for (const entry of ctx.entries.values()) consider(entry);
+    candidates = index.matching(filters);
+  }
+  const allowedKindState = applyDefaults ? defaultStateTable(index, ctx.defaultStates, personal) : undefined;
+  const since = q.updatedSince ?? Number.NEGATIVE_INFINITY;
+  const until = q.updatedUntil ?? Number.POSITIVE_INFINITY;
+  const hasRange = q.updatedSince !== undefined || q.updatedUntil !== undefined;
+  const hits: number[] = [];
+  for (const slot of candidates) {
+    if (allowedKindState && allowedKindState[index.kindState[slot] as number] !== 1) continue;
+    if (hasRange) {
+      const u = index.updatedMs[slot] as number;
+      if (!(u >= since && u <= until)) continue;
+    }
+    if (terms && !searched && !index.textHasAll(slot, terms)) continue;
+    hits.push(slot);
   }
 
   if (q.summarizeBy) {
     const counts = new Map<string, number>();
-    for (const h of hits) {
-      for (const v of fieldValues(h.task, q.summarizeBy)) counts.set(v, (counts.get(v) ?? 0) + 1);
+    for (const slot of hits) {
+      const task = ctx.entries.get(index.keys[slot] as string)?.task;
+      if (!task) continue;
+      for (const v of fieldValues(task, q.summarizeBy)) counts.set(v, (counts.get(v) ?? 0) + 1);
     }
     const summary = [...counts].map(([value, count]) => ({ value, count })).sort((a, b) => b.count - a.count || a.value.localeCompare(b.value));
     return { result: { total: hits.length, truncated: false, items: [] }, summary };
@@ -119,42 +117,55 @@ export function runTaskQuery(ctx: QueryContext, q: TaskQuery): { result: TaskQue
   const offset = q.offset ?? 0;
   const limit = q.limit ?? 100;
   const end = truncated ? Math.min(offset + limit, ctx.searchResultCap) : offset + limit;
-  const page = firstK(hits, end, comparator(q.sort ?? 'id', q.order ?? 'desc')).slice(offset);
-  const items = page.map((entry): TaskHit => {
-    if (!terms) return { task: entry.task };
+  const page = firstK(hits, end, comparator(index, q.sort ?? 'id', q.order ?? 'desc')).slice(offset);
+  const items: TaskHit[] = [];
+  for (const slot of page) {
+    const task = ctx.entries.get(index.keys[slot] as string)?.task;
+    if (!task) continue;
     // Where each term matched is worked out for the page alone, not for every hit.
-    return { task: entry.task, matches: matchSearch(buildSearchDoc(entry.task), terms) ?? [] };
-  });
+    items.push(terms ? { task, matches: matchSearch(buildSearchDoc(task), terms) ?? [] } : { task });
+  }
   return { result: { total: hits.length, truncated, items } };
 }
 
-/** Whether a kind's default-state rule lets a state through (`personal`: an owner or search query). */
-function defaultStateTest(rules: ReadonlyMap<string, DefaultStates>, personal: boolean): (kind: string, state: string) => boolean {
-  const sets = new Map<string, { set: ReadonlySet<string>; listed: boolean }>();
-  for (const [kind, rule] of rules) {
-    sets.set(kind, personal ? { set: new Set(rule.hiddenWhenPersonal), listed: false } : { set: new Set(rule.active), listed: true });
+/** For each kind/state code, 1 when the kind's default-state rule lets the state through (`personal`: an owner or search query). */
+function defaultStateTable(index: TaskIndex, rules: ReadonlyMap<string, DefaultStates>, personal: boolean): Uint8Array {
+  const table = new Uint8Array(index.kindStateCount);
+  for (let code = 0; code < table.length; code += 1) {
+    const { kind, state } = index.kindStateOf(code);
+    const rule = rules.get(kind);
+    table[code] = !rule || (personal ? !rule.hiddenWhenPersonal.includes(state) : rule.active.includes(state)) ? 1 : 0;
   }
-  return (kind, state) => {
-    const rule = sets.get(kind);
-    return rule === undefined || rule.set.has(state) === rule.listed;
-  };
+  return table;
 }
 
-function comparator(sort: SortField, order: 'asc' | 'desc'): (a: TaskEntry, b: TaskEntry) => number {
+/**
+ * Slot order for a sort key, ties broken by id (numeric ids by value), then source. Times compare
+ * as instants; a task without the time sorts before every task with one (ascending).
+ */
+function comparator(index: TaskIndex, sort: SortField, order: 'asc' | 'desc'): (a: number, b: number) => number {
   const dir = order === 'asc' ? 1 : -1;
-  const byId = (a: TaskEntry, b: TaskEntry): number => {
-    const an = a.idNum;
-    const bn = b.idNum;
-    if (!Number.isNaN(an) && !Number.isNaN(bn) && an !== bn) return an - bn;
-    if (a.task.id !== b.task.id) return a.task.id < b.task.id ? -1 : 1;
-    return a.task.source < b.task.source ? -1 : a.task.source > b.task.source ? 1 : 0;
+  const { idNum, ids, sources } = index;
+  const byId = (a: number, b: number): number => {
+    const an = idNum[a] as number;
+    const bn = idNum[b] as number;
+    if (an === an && bn === bn && an !== bn) return an - bn;
+    const ai = ids[a] as string;
+    const bi = ids[b] as string;
+    if (ai !== bi) return ai < bi ? -1 : 1;
+    const as = sources[a] as string;
+    const bs = sources[b] as string;
+    return as < bs ? -1 : as > bs ? 1 : 0;
   };
   if (sort === 'id') return (a, b) => dir * byId(a, b);
-  const field = sort === 'state_since' ? 'stateSince' : sort;
+  const column = sort === 'updated' ? index.updatedMs : sort === 'created' ? index.createdMs : index.stateSinceMs;
   return (a, b) => {
-    const av = a.task[field] ?? '';
-    const bv = b.task[field] ?? '';
-    if (av !== bv) return dir * (av < bv ? -1 : 1);
+    const av = column[a] as number;
+    const bv = column[b] as number;
+    const an = av !== av;
+    const bn = bv !== bv;
+    if (an !== bn) return dir * (an ? -1 : 1);
+    if (!an && av !== bv) return dir * (av - bv);
     return dir * byId(a, b);
   };
 }

@@ -13,7 +13,6 @@ import { systemClock, isoUtc, type Clock } from '../util/clock.js';
 import { EventLog, type NewEvent } from './event-log.js';
 import { MemoryJournal, type Journal, type JournalBatch, type JournalState } from './journal.js';
 import { deriveTimes } from './lifecycle.js';
-import { buildSearchText } from './search.js';
 import { TaskIndex, type IndexedField } from './task-index.js';
 import { runTaskQuery, type TaskQuery, type TaskQueryResult, type SummaryRow } from './query.js';
 
@@ -56,20 +55,12 @@ export interface StoreOptions {
 export interface TaskEntry {
   key: string;
   task: Task;
-  /** `task.kind` and `task.state` again: tasks come in many shapes, entries in one, so a query reads these fast. */
-  kind: string;
-  state: string;
-  /** The lower-case search text (buildSearchText). */
-  text: string;
   /** The record the adapter handed in last: the same object again means nothing changed. */
   incoming: Task;
   /** SHA-1 of the incoming record's JSON, to tell an equal record from a changed one. */
   fingerprint: string;
-  idNum: number;
   /** `task.stateSince` in epoch ms (NaN when unknown), parsed once. */
   stateSinceMs: number;
-  /** `task.updated` in epoch ms (NaN when unknown), for time-range filters. */
-  updatedMs: number;
 }
 
 /** Current count and member keys of one (source, kind, repo, state) group, for metrics. */
@@ -320,14 +311,9 @@ export class Store {
     return {
       key,
       task,
-      kind: task.kind,
-      state: task.state,
-      text: buildSearchText(task),
       incoming,
       fingerprint,
-      idNum: /^\d+$/.test(task.id) ? Number(task.id) : Number.NaN,
       stateSinceMs: task.stateSince === undefined ? Number.NaN : Date.parse(task.stateSince),
-      updatedMs: task.updated === undefined ? Number.NaN : Date.parse(task.updated),
     };
   }
 

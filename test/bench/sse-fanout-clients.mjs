@@ -17,27 +17,49 @@ import http from 'node:http';
 
 const now = () => performance.timeOrigin + performance.now();
 
-/** Latency histogram: 0.1 ms buckets up to 60 s, one overflow bucket. */
-const BUCKET_MS = 0.1;
-const BUCKETS = 600_000;
-const hist = new Uint32Array(BUCKETS + 1);
-let samples = 0;
-let maxLatency = 0;
-function record(ms) {
-  const b = ms <= 0 ? 0 : Math.floor(ms / BUCKET_MS);
-  hist[b < BUCKETS ? b : BUCKETS] += 1;
-  samples += 1;
-  if (ms > maxLatency) maxLatency = ms;
-}
-function quantile(p) {
-  if (samples === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * samples);
-  let seen = 0;
-  for (let b = 0; b <= BUCKETS; b += 1) {
-    seen += hist[b];
-    if (seen >= rank) return (b + 0.5) * BUCKET_MS;
+/** A latency histogram: 0.1 ms buckets up to 60 s, one overflow bucket. */
+class Histogram {
+  static BUCKET_MS = 0.1;
+  static BUCKETS = 600_000;
+  counts = new Uint32Array(Histogram.BUCKETS + 1);
+  samples = 0;
+  max = 0;
+  record(ms) {
+    const b = ms <= 0 ? 0 : Math.floor(ms / Histogram.BUCKET_MS);
+    this.counts[b < Histogram.BUCKETS ? b : Histogram.BUCKETS] += 1;
+    this.samples += 1;
+    if (ms > this.max) this.max = ms;
   }
-  return Number.POSITIVE_INFINITY;
+  quantile(p) {
+    if (this.samples === 0) return Number.NaN;
+    const rank = Math.ceil((p / 100) * this.samples);
+    let seen = 0;
+    for (let b = 0; b <= Histogram.BUCKETS; b += 1) {
+      seen += this.counts[b];
+      if (seen >= rank) return (b + 0.5) * Histogram.BUCKET_MS;
+    }
+    return Number.POSITIVE_INFINITY;
+  }
+  summary() {
+    return { samples: this.samples, p50: this.quantile(50), p90: this.quantile(90), p99: this.quantile(99), p999: this.quantile(99.9), max: this.max };
+  }
+}
+/** Change made -> frame at this client, for every (event, client) pair. */
+const latency = new Histogram();
+/** Change made -> frame at the first client that got it, one per event: the server's pipeline. */
+const firstLatency = new Histogram();
+/** First client that got an event -> this client: the spread of the fan-out itself. */
+const spread = new Histogram();
+/** seq -> time the first client got it. */
+const firstRecv = new Map();
+function record(ms, seq, recv) {
+  latency.record(ms);
+  const first = firstRecv.get(seq);
+  if (first === undefined) {
+    firstRecv.set(seq, recv);
+    firstLatency.record(ms);
+    spread.record(0);
+  } else spread.record(recv - first);
 }
 
 /** taskId -> the latest change the parent announced, and which seq has claimed it. */
@@ -58,7 +80,7 @@ function onMade(taskId, t) {
     const { seq, recv } = entry.waiting;
     bySeq.set(seq, t);
     made.get(taskId).seq = seq;
-    for (const r of recv) record(r - t);
+    for (const r of recv.sort((a, b) => a - b)) record(r - t, seq, r);
   }
 }
 
@@ -184,7 +206,7 @@ class Client {
       const t = madeTimeOf(seq, dataAt < 0 || dataAt > end ? '' : text.slice(dataAt + 7, end), recv);
       if (t !== undefined) {
         if (Number.isNaN(t)) unmatched += 1;
-        else record(recv - t);
+        else record(recv - t, seq, recv);
       }
     } else if (text.startsWith('event: heartbeat', from)) this.heartbeats += 1;
     else if (text.startsWith('event: reconnect', from)) this.reconnects += 1;
@@ -250,7 +272,9 @@ function result(extra) {
     heartbeats: sum((c) => c.heartbeats),
     http_errors: sum((c) => c.errors),
     clients_behind: clients.filter((c) => c.lastSeq !== maxSeq).length,
-    latency: { samples, p50: quantile(50), p90: quantile(90), p99: quantile(99), p999: quantile(99.9), max: maxLatency },
+    latency: latency.summary(),
+    first_client_latency: firstLatency.summary(),
+    spread: spread.summary(),
     unmatched: unmatched + pending,
     cpu_s: (cpu.user + cpu.system) / 1e6,
   };

@@ -190,6 +190,10 @@ async function runSide(name, { url, pid, tasks, change }) {
       max: Number(fmt(result.latency.max, 2)),
       samples: result.latency.samples,
     },
+    /** Change made -> the first client to get the event (one per event): the server's own pipeline. */
+    first_client_latency_ms: { p50: Number(fmt(result.first_client_latency.p50, 2)), p99: Number(fmt(result.first_client_latency.p99, 2)) },
+    /** First client -> each client for the same event: what fanning out to every client adds. */
+    fanout_spread_ms: { p50: Number(fmt(result.spread.p50, 2)), p99: Number(fmt(result.spread.p99, 2)) },
     loss: {
       loss_free: lossFree,
       clients_with_gaps: result.clients_with_gaps,
@@ -217,6 +221,13 @@ async function runSide(name, { url, pid, tasks, change }) {
       clients: pct(cpu1.clients - cpu0.clients),
       driver: pct(cpu1.driver - cpu0.driver),
     },
+    cpu_s: {
+      subject: Number((cpu1.subject - cpu0.subject).toFixed(2)),
+      clients: Number((cpu1.clients - cpu0.clients).toFixed(2)),
+      driver: Number((cpu1.driver - cpu0.driver).toFixed(2)),
+    },
+    /** Server CPU per delivered frame (the fan-out cost per client and event, all work included). */
+    server_cpu_us_per_frame: Number((((cpu1.subject - cpu0.subject) * 1e6) / Math.max(1, result.frames)).toFixed(2)),
     window_s: Number(windowSeconds.toFixed(1)),
   };
 }
@@ -253,7 +264,8 @@ async function exporterSide() {
     if (args['cpu-prof']) {
       const dir = resolve(args['cpu-prof']);
       mkdirSync(dir, { recursive: true });
-      env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${dir}`.trim();
+      // Node refuses --cpu-prof in NODE_OPTIONS: lib/exporter.mjs puts NODE_ARGS before main.js.
+      env.NODE_ARGS = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
     }
     exporter = await startExporter(
       {
@@ -311,6 +323,8 @@ if (!args.json) {
   line('frames received (mean bytes)', (s) => `${s.frames_received} (${s.mean_frame_bytes} B)`);
   line('latency p50 / p90 ms', (s) => `${fmt(s.latency_ms.p50, 2)} / ${fmt(s.latency_ms.p90, 2)}`);
   line('latency p99 / p99.9 / max ms', (s) => `${fmt(s.latency_ms.p99, 2)} / ${fmt(s.latency_ms.p999, 2)} / ${fmt(s.latency_ms.max, 1)}`);
+  line('first client p50 / p99 ms (pipeline)', (s) => `${fmt(s.first_client_latency_ms.p50, 2)} / ${fmt(s.first_client_latency_ms.p99, 2)}`);
+  line('spread first->each client p50 / p99 ms', (s) => `${fmt(s.fanout_spread_ms.p50, 2)} / ${fmt(s.fanout_spread_ms.p99, 2)}`);
   line('clients with gaps / missed / dups', (s) => `${s.loss.clients_with_gaps} / ${s.loss.missed} / ${s.loss.duplicates}`);
   line('reconnect / reset frames', (s) => `${s.loss.reconnects} / ${s.loss.resets}`);
   line('clients behind at the end', (s) => s.loss.clients_behind_at_end);
@@ -318,6 +332,7 @@ if (!args.json) {
   line('RSS MB 1st quarter / last quarter / max', (s) => `${s.rss_mb.first_quarter} / ${s.rss_mb.last_quarter} / ${s.rss_mb.during_max}`);
   line('RSS MB after run / clients left', (s) => `${s.rss_mb.after_run} / ${s.rss_mb.after_clients_left}`);
   line('CPU % of a core: server/clients/driver', (s) => `${s.cpu_pct_of_one_core.subject} / ${s.cpu_pct_of_one_core.clients} / ${s.cpu_pct_of_one_core.driver}`);
+  line('server CPU s / us per frame delivered', (s) => `${s.cpu_s.subject} / ${s.server_cpu_us_per_frame}`);
   line('driver ticks >20 ms behind schedule', (s) => s.late_ticks);
   if (baseline) console.log(`  ratio exporter/baseline: p50 ${ratio(subject.latency_ms.p50, baseline.latency_ms.p50)}, p99 ${ratio(subject.latency_ms.p99, baseline.latency_ms.p99)}`);
   console.log(`  target p99 < 100 ms: ${results.target.p99_met ? 'met' : 'MISSED'}; zero loss: ${subject.loss.loss_free ? 'yes' : 'NO'}`);

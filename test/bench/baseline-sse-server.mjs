@@ -44,6 +44,9 @@ function publish(change) {
   for (const res of clients) if (!res.write(frame)) fullWrites += 1;
 }
 
+// The parent is gone (finished or failed): never linger with open sockets.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', (msg) => {
   if (msg.type === 'publish') for (const c of msg.changes) publish(c);
   else if (msg.type === 'stats') process.send({ type: 'stats', seq, clients: clients.size, full_writes: fullWrites });

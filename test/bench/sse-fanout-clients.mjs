@@ -280,6 +280,9 @@ function result(extra) {
   };
 }
 
+// The parent is gone (finished or failed): never linger with open sockets.
+process.on('disconnect', () => process.exit(0));
+
 process.on('message', async (msg) => {
   switch (msg.type) {
     case 'connect': {
@@ -297,8 +300,7 @@ process.on('message', async (msg) => {
     }
     case 'close':
       for (const c of clients) c.stop();
-      process.disconnect();
-      setTimeout(() => process.exit(0), 200).unref();
+      process.exit(0);
       break;
     default:
       break;

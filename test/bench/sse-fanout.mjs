@@ -6,6 +6,7 @@
 //   npm run build && node test/bench/sse-fanout.mjs [--clients 1000] [--rate 200] [--duration 60]
 //       [--sources 4] [--tasks-per-source 60] [--quick] [--no-baseline] [--json] [--json-file F]
 //       [--cpu-prof DIR]
+// Exits 1 when a client missed or repeated an event; latency misses only show in the table/JSON.
 //
 // The exporter (exporter/dist/main.js, from a YAML config) follows girar sources over taskoteka's
 // SSE `/events`, each a taskoteka simulator (real loopback HTTP) in this process. The driver here
@@ -339,3 +340,8 @@ if (!args.json) {
 }
 if (args['json-file']) writeFileSync(args['json-file'], `${JSON.stringify(results, null, 2)}\n`);
 if (args.json) console.log(JSON.stringify(results));
+// Loss is a bug, not noise: fail the run (latency misses on a busy machine do not).
+if (!subject.loss.loss_free || (baseline && !baseline.loss.loss_free)) {
+  console.error('sse-fanout: some clients missed or repeated events (see the loss figures)');
+  process.exitCode = 1;
+}

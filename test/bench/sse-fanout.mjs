@@ -261,19 +261,18 @@ async function exporterSide() {
   const farm = await startGirarFarm(cfg.sources * cfg.tasksPerSource, { sources: cfg.sources, interval: '10m', stream: true });
   let exporter;
   try {
-    const env = {};
+    const nodeArgs = [];
     if (args['cpu-prof']) {
       const dir = resolve(args['cpu-prof']);
       mkdirSync(dir, { recursive: true });
-      // Node refuses --cpu-prof in NODE_OPTIONS: lib/exporter.mjs puts NODE_ARGS before main.js.
-      env.NODE_ARGS = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${dir}`);
     }
     exporter = await startExporter(
       {
         sources: farm.sources,
         events: { max_connections: cfg.clients + 64, max_connections_per_ip: cfg.clients + 64 },
       },
-      { env },
+      { nodeArgs },
     );
     const pool = cfg.sources * cfg.tasksPerSource;
     await waitFor(async () => (await taskTotal(exporter.url)) === pool && farm.sims.every((s) => s.sseClients > 0), 60_000, `the exporter to hold ${pool} tasks and follow every simulator's stream`);

@@ -44,6 +44,12 @@ export interface MetricDefinition {
   readonly buckets?: readonly number[];
   /** More detail for docs/metrics.md only (not in HELP). */
   readonly note?: string;
+  /**
+   * The values are a function of the store's records and of the changes it observed, nothing
+   * else (no clock, no source health): `/metrics` reuses the family's exposition text until the
+   * store changes. Every `transition` family is one.
+   */
+  readonly fromStore?: true;
 }
 
 /** Arch result words girar and taskoteka use; any other word is exported as `other`. */
@@ -57,6 +63,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'repo', 'state', 'phase'],
     help: 'Tasks held now, by repo, native state and normalized phase.',
     updated: 'poll',
+    fromStore: true,
   },
   taskOldestState: {
     name: 'buildfarm_task_oldest_state_timestamp_seconds',
@@ -65,6 +72,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'repo', 'state'],
     help: 'When the oldest task of a queued, running or blocked (repo, state) group entered that state; absent for finished or empty groups.',
     updated: 'poll',
+    fromStore: true,
   },
   taskTransitions: {
     name: 'buildfarm_task_transitions_total',
@@ -73,6 +81,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'from_state', 'to_state'],
     help: 'Native state changes of tasks, by previous and new state.',
     updated: 'transition',
+    fromStore: true,
   },
   tasksFinished: {
     name: 'buildfarm_tasks_finished_total',
@@ -81,6 +90,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'repo', 'phase'],
     help: 'Tasks seen moving from an unfinished phase to success, failed or canceled, and tasks first seen already finished that the source knows are new since its previous poll (APB); other tasks first seen already finished are not counted.',
     updated: 'transition',
+    fromStore: true,
     note: 'A task that is re-run after it finished (e.g. girar FAILED -> AWAITING -> ... -> DONE) counts again when it finishes again. Sources that can tell a task created since their previous poll from one that was only never seen (APB: a build id that was not in the previous listing of a server or farm that had been listed before) count it even when it started and finished between two polls; their durations are then observed from the upstream start and end times.',
   },
   taskDuration: {
@@ -90,6 +100,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'repo', 'phase'],
     help: 'Time from the start of a run to its end, for tasks seen finishing (girar: from entering BUILDING to DONE, TESTED, SWEPT, FAILED or FAILURE, waits for approval and commit included).',
     updated: 'transition',
+    fromStore: true,
     buckets: TASK_DURATION_BUCKETS,
     note: 'A run starts when the task enters one of its kind\'s run-start states (girar: BUILDING; a PENDING -> COMMITTING step does not restart it), or for kinds without them the running phase; leaving a terminal state for more work (girar: TESTED -> PENDING) starts a new run. Start is the upstream start time, else the poll or event that first saw it; a task whose start the exporter did not see (it was already running when first seen, and the upstream does not say) is not observed. Precision is one poll interval unless the upstream reports the times (APB reports both).',
   },
@@ -100,6 +111,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'repo'],
     help: 'Time tasks spent queued before their run started (girar: AWAITING -> BUILDING; the commit queue PENDING -> COMMITTING is not counted).',
     updated: 'transition',
+    fromStore: true,
     buckets: TASK_DURATION_BUCKETS,
     note: 'Measured from when the task entered its last queued state (upstream time when known, else the poll that first saw it there; for girar the AWAITING time, not the NEW time) to the poll that saw it running. For a task first seen already running or finished that the source knows is new (APB), from its upstream creation time to its upstream start time.',
   },
@@ -110,6 +122,7 @@ export const METRICS = {
     labels: ['source', 'repo', 'arch', 'status'],
     help: 'Subtask x architecture results of the girar tasks held now, by status word (built, cached, swept, excluded, failed, new, building; an empty word is named by its phase; any other word is other).',
     updated: 'poll',
+    fromStore: true,
     note: 'girar leaves the status empty for a failed build and for one still running; such results are exported by their phase as `failed` or `building` (`new` when queued). Kept up to date from task changes, so a scrape costs O(series), not O(tasks).',
   },
   girarArchResults: {
@@ -119,6 +132,7 @@ export const METRICS = {
     labels: ['source', 'arch', 'status'],
     help: 'Subtask x architecture results that appeared or changed status in girar task updates (not counted when a task is first seen); status as in buildfarm_girar_subtask_arch_builds.',
     updated: 'transition',
+    fromStore: true,
   },
   workers: {
     name: 'buildfarm_workers',
@@ -127,6 +141,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'state'],
     help: 'Workers (builders, hosts) held now, by state: busy, idle or down.',
     updated: 'poll',
+    fromStore: true,
     note: 'For a source with workers, all three states are present (0 included), so `== 0` and `> 0` alerts work.',
   },
   workerUp: {
@@ -136,6 +151,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: '1 when the worker (build server, host) answered or was reported alive at the latest poll, else 0.',
     updated: 'poll',
+    fromStore: true,
     note: 'APB: a server polled directly is up when its `GET /` answered within the source\'s `server_timeout`; a server known only through the farm is up when the farm lists it `online`. A down worker keeps its last known resources in the API, with `lastError` saying why.',
   },
   workerArchInfo: {
@@ -145,6 +161,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker', 'arch'],
     help: 'Always 1; one series per architecture the worker builds for, to join worker families by arch.',
     updated: 'poll',
+    fromStore: true,
     note: 'E.g. running builds per arch: `sum by (source, arch) (buildfarm_worker_running_tasks * on (source, kind, worker) group_left (arch) buildfarm_worker_arch_info)`.',
   },
   workerCapacity: {
@@ -154,6 +171,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'Tasks the worker runs at once at most (APB: max_concurrent_builds); absent when the upstream does not say.',
     updated: 'poll',
+    fromStore: true,
   },
   workerRunningTasks: {
     name: 'buildfarm_worker_running_tasks',
@@ -162,6 +180,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'Tasks the worker runs now (APB: current_builds_count).',
     updated: 'poll',
+    fromStore: true,
   },
   workerQueuedTasks: {
     name: 'buildfarm_worker_queued_tasks',
@@ -170,6 +189,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'Tasks queued on the worker itself, waiting for a free slot (APB: queued_builds).',
     updated: 'poll',
+    fromStore: true,
   },
   workerCpuCores: {
     name: 'buildfarm_worker_cpu_cores',
@@ -178,6 +198,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'CPU cores of the worker host.',
     updated: 'poll',
+    fromStore: true,
   },
   workerLoad1: {
     name: 'buildfarm_worker_load1',
@@ -186,6 +207,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'One-minute load average of the worker host; compare with buildfarm_worker_cpu_cores.',
     updated: 'poll',
+    fromStore: true,
   },
   workerCpuUsage: {
     name: 'buildfarm_worker_cpu_usage_ratio',
@@ -194,6 +216,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'Share of the worker host\'s CPU time in use (0 to 1), as the upstream sampled it.',
     updated: 'poll',
+    fromStore: true,
   },
   workerMemoryUsed: {
     name: 'buildfarm_worker_memory_used_bytes',
@@ -202,6 +225,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'Memory in use on the worker host.',
     updated: 'poll',
+    fromStore: true,
   },
   workerMemoryTotal: {
     name: 'buildfarm_worker_memory_total_bytes',
@@ -210,6 +234,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'Memory of the worker host.',
     updated: 'poll',
+    fromStore: true,
   },
   workerDiskUsed: {
     name: 'buildfarm_worker_disk_used_bytes',
@@ -218,6 +243,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'Disk space in use on the worker host (APB: the root file system).',
     updated: 'poll',
+    fromStore: true,
   },
   workerDiskTotal: {
     name: 'buildfarm_worker_disk_total_bytes',
@@ -226,6 +252,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'Disk space of the worker host (APB: the root file system).',
     updated: 'poll',
+    fromStore: true,
   },
   workerLastSeen: {
     name: 'buildfarm_worker_last_seen_timestamp_seconds',
@@ -234,6 +261,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'worker'],
     help: 'When the worker last answered, or when the upstream that reports it last heard from it (APB farm: its cached_at); absent before that.',
     updated: 'poll',
+    fromStore: true,
   },
   apbServerHealth: {
     name: 'buildfarm_apb_server_health',
@@ -242,6 +270,7 @@ export const METRICS = {
     labels: ['source', 'worker', 'status'],
     help: '1 for the status an APB server reported at its latest GET /health (healthy, warning or degraded), 0 for the other two; absent while its health is unknown.',
     updated: 'poll',
+    fromStore: true,
     note: 'APB says `degraded` when a check errored or its own answer took over 5 s, which happens while `GET /` blocks its single event loop; alert on it only when it lasts.',
   },
   apbFarmUp: {
@@ -259,6 +288,7 @@ export const METRICS = {
     labels: ['source', 'karajo_job', 'status'],
     help: "1 for a karajo job's current status (started, running, success, failed, canceled, paused, none after a resume, other), 0 for the rest.",
     updated: 'poll',
+    fromStore: true,
     note: 'Every status word is present for every job, so `== 1` and `== 0` both work in alerts. The label is `karajo_job` because Prometheus reserves `job` for the scrape job. An exec and an http job with the same id: the http one is `http:<id>`.',
   },
   karajoJobPaused: {
@@ -268,6 +298,7 @@ export const METRICS = {
     labels: ['source', 'karajo_job'],
     help: '1 when the karajo job is paused, else 0.',
     updated: 'poll',
+    fromStore: true,
   },
   karajoJobOverdue: {
     name: 'buildfarm_karajo_job_overdue',
@@ -276,6 +307,7 @@ export const METRICS = {
     labels: ['source', 'karajo_job'],
     help: "1 when the karajo job's next_run is more than one interval (or schedule period, plus the source's overdue_grace) in the past while it is neither paused nor running, else 0.",
     updated: 'poll',
+    fromStore: true,
     note: 'Evaluated at each poll against the exporter clock. A schedule whose period cannot be told (not minutely/hourly/daily/weekly/monthly) counts only overdue_grace.',
   },
   karajoJobLastRun: {
@@ -285,6 +317,7 @@ export const METRICS = {
     labels: ['source', 'karajo_job'],
     help: "When the karajo job's latest run ended (last_run); absent when it never ran.",
     updated: 'poll',
+    fromStore: true,
   },
   karajoJobNextRun: {
     name: 'buildfarm_karajo_job_next_run_timestamp_seconds',
@@ -293,6 +326,7 @@ export const METRICS = {
     labels: ['source', 'karajo_job'],
     help: "When the karajo job runs next (next_run); absent when it has none (a job run only by its webhook).",
     updated: 'poll',
+    fromStore: true,
   },
   karajoRuns: {
     name: 'buildfarm_karajo_runs_total',
@@ -301,6 +335,7 @@ export const METRICS = {
     labels: ['source', 'karajo_job', 'result'],
     help: 'Runs of karajo jobs seen ending, by result (success, failed, canceled); a run number is counted once, also when it started and ended between two polls. Ticks a job skipped while paused are not runs.',
     updated: 'transition',
+    fromStore: true,
     note: "karajo numbers each job's runs 1, 2, 3..., so a number above the highest seen is a new run; so is a number that vanished while its run was going (a karajo restart mid-run frees it for the next run). Runs that already existed at the exporter's first poll, and the runs a job brings when it first appears later, are the baseline, not counted. Numbers are tracked per job kind and karajo id, whatever id the job is shown under.",
   },
   karajoRunDuration: {
@@ -310,6 +345,7 @@ export const METRICS = {
     labels: ['source', 'karajo_job', 'result'],
     help: 'Run time of karajo job runs whose start and end are known, by result.',
     updated: 'transition',
+    fromStore: true,
     buckets: RUN_DURATION_BUCKETS,
     note: "karajo's API gives no start time: a run's start is the poll that first saw it running, and its end the poll that first saw it ended, both on the exporter's clock (karajo's last_run could be skewed against it). A run that started and ended between two polls has no known start and is not observed. Precision: one poll interval.",
   },
@@ -320,6 +356,7 @@ export const METRICS = {
     labels: ['source', 'repo', 'arch', 'state'],
     help: 'Cuirass builds in its queue now (submitted, scheduled, started), by specification (repo) and system (arch); at most the source\'s queue_limit in all.',
     updated: 'poll',
+    fromStore: true,
     note: 'Read from GET /api/queue, which Cuirass caps at 1000 builds: when the sum equals queue_limit the queue is longer than shown.',
   },
   cuirassOldestPending: {
@@ -329,6 +366,7 @@ export const METRICS = {
     labels: ['source'],
     help: 'When the oldest Cuirass build still waiting (submitted or scheduled) in the shown part of the queue was created; absent when none waits.',
     updated: 'poll',
+    fromStore: true,
   },
   cuirassBuildsCompleted: {
     name: 'buildfarm_cuirass_builds_completed_total',
@@ -337,6 +375,7 @@ export const METRICS = {
     labels: ['source', 'repo', 'arch', 'result'],
     help: 'Cuirass builds seen finishing, by specification (repo), system (arch) and result (succeeded, failed, failed-dependency, failed-other, canceled); a build id is counted once, also when first seen finished if it is new.',
     updated: 'transition',
+    fromStore: true,
     note: 'New: an id never listed before and above the first poll\'s highest. A build that leaves the queue unfinished and is in no list is read by id, so its end is counted. /api/latestbuilds is ordered by evaluation, not completion: a build created and finished between two polls in an old evaluation may be missed; a larger latest_limit lowers the chance.',
   },
   cuirassNewFailures: {
@@ -346,6 +385,7 @@ export const METRICS = {
     labels: ['source', 'repo', 'arch'],
     help: "Cuirass builds seen finishing with weather new-failure (the job's previous build succeeded), by specification (repo) and system (arch).",
     updated: 'transition',
+    fromStore: true,
   },
   cuirassEvaluationDuration: {
     name: 'buildfarm_cuirass_evaluation_duration_seconds',
@@ -354,6 +394,7 @@ export const METRICS = {
     labels: ['source', 'repo', 'result'],
     help: 'Time Cuirass evaluations took (evaltime - timestamp, as Cuirass\'s own metrics compute it), by specification (repo) and result (evaluated, evaluation-failed, evaluation-aborted).',
     updated: 'transition',
+    fromStore: true,
     buckets: TASK_DURATION_BUCKETS,
   },
   kojiHubUp: {
@@ -477,6 +518,7 @@ export const METRICS = {
     labels: ['source', 'method', 'result'],
     help: 'Koji tasks seen finishing, by method and result (CLOSED, FAILED, CANCELED); a task is counted once, also when it started and ended between two polls.',
     updated: 'transition',
+    fromStore: true,
     note: 'Counted from the tasks the incremental listings return (created, started or completed after the newest time already seen), so a busy hub is followed as long as one poll\'s changes fit in `page_size` per listing; a full page is continued on the next poll.',
   },
   kojiTaskDuration: {
@@ -486,6 +528,7 @@ export const METRICS = {
     labels: ['source', 'method', 'channel'],
     help: 'How long finished Koji tasks ran (start_ts to completion_ts), by method and channel.',
     updated: 'transition',
+    fromStore: true,
     buckets: RUN_DURATION_BUCKETS,
   },
   kojiTaskQueueWait: {
@@ -495,6 +538,7 @@ export const METRICS = {
     labels: ['source', 'method', 'channel'],
     help: 'How long Koji tasks waited before a host opened them (create_ts to start_ts), by method and channel.',
     updated: 'transition',
+    fromStore: true,
     buckets: RUN_DURATION_BUCKETS,
   },
   kojiBuildsCompleted: {
@@ -504,6 +548,7 @@ export const METRICS = {
     labels: ['source', 'result'],
     help: 'Koji builds seen leaving BUILDING, by result (complete, failed, canceled, deleted); each build once.',
     updated: 'transition',
+    fromStore: true,
   },
   jobs: {
     name: 'buildfarm_jobs',
@@ -512,6 +557,7 @@ export const METRICS = {
     labels: ['source', 'kind', 'status'],
     help: 'Scheduled jobs held now, by upstream status (paused jobs count as paused, jobs without a status as none).',
     updated: 'poll',
+    fromStore: true,
   },
   sourceUp: {
     name: 'buildfarm_source_up',

@@ -73,6 +73,11 @@ export class ExporterMetrics implements PollObserver {
   private readonly journalWriteFailures: Counter;
   private readonly unsubscribe: () => void;
   private lastSeries = 0;
+  /** Exposition text of the `fromStore` families, valid while `cacheVersion()` is what it was. */
+  private readonly cached = new Map<string, { version: string; text: string }>();
+  /** Changes to store-fed families that do not come through the store (restored counters, a source forgotten, a label allowlist). */
+  private localChanges = 0;
+  private ordered: { names: string[]; count: number } | undefined;
 
   constructor(private readonly deps: MetricsDeps) {
     this.registry = new Registry();
@@ -109,16 +114,28 @@ export class ExporterMetrics implements PollObserver {
     this.sources.pollFinished(source, kind, seconds, ok);
   }
 
-  /** The exposition text. Never rejects: a family whose collector throws is left out and reported. */
+  /**
+   * The exposition text. Never rejects: a family whose collector throws is left out and reported.
+   * A `fromStore` family's text is reused while neither the store nor anything else feeding it
+   * changed, so a scrape of an idle farm renders only the families that move on their own.
+   */
   async render(): Promise<RenderedMetrics> {
     const parts: string[] = [];
     const failures: CollectFailure[] = [];
-    for (const metric of inTableOrder(this.registry.getMetricsAsArray())) {
+    const version = this.cacheVersion();
+    for (const name of this.familyOrder()) {
+      const reuse = FROM_STORE.has(name) ? this.cached.get(name) : undefined;
+      if (reuse && reuse.version === version) {
+        parts.push(reuse.text);
+        continue;
+      }
       try {
-        parts.push(await this.registry.getSingleMetricAsString(metric.name));
+        const text = await this.registry.getSingleMetricAsString(name);
+        parts.push(text);
+        if (FROM_STORE.has(name)) this.cached.set(name, { version, text });
       } catch (error) {
-        failures.push({ family: metric.name, error });
-        this.collectErrors.inc({ family: metric.name });
+        failures.push({ family: name, error });
+        this.collectErrors.inc({ family: name });
       }
     }
     const body = `${parts.join('\n\n')}\n`;
@@ -126,8 +143,15 @@ export class ExporterMetrics implements PollObserver {
     return { contentType: this.registry.contentType, body, failures };
   }
 
+  /** Render every family afresh, as before the cache (tests compare the two). */
+  async renderUncached(): Promise<RenderedMetrics> {
+    this.cached.clear();
+    return this.render();
+  }
+
   /** Name only these values of a source's label in metrics (a source's config allowlist); any other value is `other`. */
   restrictLabel(source: string, label: string, values: readonly string[]): void {
+    this.localChanges += 1;
     this.labels.restrict(source, label, values);
   }
 
@@ -138,6 +162,7 @@ export class ExporterMetrics implements PollObserver {
 
   /** Continue the event-fed counters from the values the journal kept; returns how many series. */
   restoreCounters(values: readonly CounterValue[]): number {
+    this.localChanges += 1;
     return this.series.restoreCounters(values, this.labels);
   }
 
@@ -153,6 +178,7 @@ export class ExporterMetrics implements PollObserver {
 
   /** Drop every series of a source that was removed from the config (call it with store.dropSource). */
   forgetSource(source: string): void {
+    this.localChanges += 1;
     this.series.forget(source);
     this.labels.forget(source);
     this.girar.rebuildSource(source);
@@ -160,6 +186,17 @@ export class ExporterMetrics implements PollObserver {
 
   close(): void {
     this.unsubscribe();
+  }
+
+  private cacheVersion(): string {
+    return `${this.deps.store.version}/${this.localChanges}`;
+  }
+
+  /** Family names in definitions-table order, worked out again only when the registry changed. */
+  private familyOrder(): string[] {
+    const metrics = this.registry.getMetricsAsArray();
+    if (!this.ordered || this.ordered.count !== metrics.length) this.ordered = { names: inTableOrder(metrics).map((m) => m.name), count: metrics.length };
+    return this.ordered.names;
   }
 
   private onTask(change: TaskChange): void {
@@ -186,14 +223,24 @@ const MISNAMED_DEFAULT_METRICS = ['nodejs_active_handles_total', 'nodejs_active_
 
 const TABLE_ORDER = new Map(METRIC_DEFINITIONS.map((def, i) => [def.name, i]));
 
+/** Families whose exposition is reused while the store has not changed (MetricDefinition.fromStore). */
+const FROM_STORE: ReadonlySet<string> = new Set(METRIC_DEFINITIONS.filter((def) => def.fromStore).map((def) => def.name));
+
 /** Families in definitions-table order (as in docs/metrics.md), then process metrics. */
 function inTableOrder<T extends { name: string }>(metrics: T[]): T[] {
   const rank = (m: T) => TABLE_ORDER.get(m.name) ?? TABLE_ORDER.size;
   return [...metrics].sort((a, b) => rank(a) - rank(b));
 }
 
+/** Sample lines of an exposition: the lines neither empty nor comments. */
 function countSamples(body: string): number {
   let n = 0;
-  for (const line of body.split('\n')) if (line !== '' && !line.startsWith('#')) n += 1;
+  let start = 0;
+  while (start < body.length) {
+    let end = body.indexOf('\n', start);
+    if (end === -1) end = body.length;
+    if (end > start && body.charCodeAt(start) !== 35 /* # */) n += 1;
+    start = end + 1;
+  }
   return n;
 }

@@ -86,6 +86,7 @@ export class Store {
   private readonly journal: Journal;
   private readonly entries = new Map<string, TaskEntry>();
   private readonly index = new TaskIndex();
+  private changes = 0;
   private readonly groups = new Map<string, TaskGroup>();
   private readonly workers = new Map<string, Map<string, Worker>>();
   private readonly jobs = new Map<string, Map<string, Job>>();
@@ -127,6 +128,15 @@ export class Store {
       }
     }
     this.events.preload(state.events);
+    this.changes += 1;
+  }
+
+  /**
+   * Goes up whenever a record changed (an apply that produced events, a restore): whatever is
+   * computed from the records alone stays valid while it holds (see MetricDefinition.fromStore).
+   */
+  get version(): number {
+    return this.changes;
   }
 
   subscribe(listener: StoreListener): () => void {
@@ -153,6 +163,7 @@ export class Store {
     try {
       this.applyChecked(source, kind, result, when, fresh, produced);
       if (produced.length > 0) {
+        this.changes += 1;
         try {
           this.journal.commit(batch);
         } catch (err) {

@@ -26,6 +26,7 @@ import { CuirassSimulator } from '../../exporter/dist/sources/cuirass/simulator.
 import { GirarSimulator } from '../../exporter/dist/sources/girar/simulator.js';
 import { KarajoSimulator } from '../../exporter/dist/sources/karajo/simulator.js';
 import { KojiSimulator } from '../../exporter/dist/sources/koji/simulator.js';
+import { systemClock as clock } from '../../exporter/dist/util/clock.js';
 import { getJson, startExporter, taskTotal, waitFor } from './lib/exporter.mjs';
 import { generateSpecs, startGirarFarm } from './lib/girar-farm.mjs';
 import { cpuSeconds, rssBytes } from './lib/proc.mjs';
@@ -188,12 +189,13 @@ async function ingest() {
 async function startIdleFarm(girarTasks) {
   const closers = [];
   try {
-    const girar = new GirarSimulator({ seed: 1, ...(girarTasks ? { taskCount: girarTasks, warmupSteps: 0 } : {}) });
+    const girar = new GirarSimulator({ clock, seed: 1, ...(girarTasks ? { taskCount: girarTasks, warmupSteps: 0 } : {}) });
     if (girarTasks) girar.setTasks(generateSpecs(girarTasks, { seed: 11 }));
     const girarUrl = await girar.listen(0, '127.0.0.1');
     closers.push(() => girar.close());
 
     const apb = new ApbSimulator({
+      clock,
       seed: 4,
       servers: [
         { name: 'ppc64le-1', arch: 'powerpc64le', maxConcurrent: 2, cores: 32 },
@@ -207,15 +209,15 @@ async function startIdleFarm(girarTasks) {
     const { farmUrl, servers } = await apb.listen('127.0.0.1');
     closers.push(() => apb.close());
 
-    const karajo = new KarajoSimulator({ seed: 5 });
+    const karajo = new KarajoSimulator({ clock, seed: 5 });
     const karajoUrl = await karajo.listen('127.0.0.1');
     closers.push(() => karajo.close());
 
-    const cuirass = new CuirassSimulator({ seed: 6 });
+    const cuirass = new CuirassSimulator({ clock, seed: 6 });
     const cuirassUrl = await cuirass.listen('127.0.0.1');
     closers.push(() => cuirass.close());
 
-    const koji = new KojiSimulator({ seed: 7, offlineEvery: true });
+    const koji = new KojiSimulator({ clock, seed: 7, offlineEvery: true });
     const kojiBase = await koji.listen('127.0.0.1');
     closers.push(() => koji.close());
 

@@ -20,6 +20,7 @@
 // Figures are medians of --runs runs (--runs-large at 100k and above). The last stdout line is
 // the results object with --json.
 import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ApbSimulator } from '../../exporter/dist/sources/apb/simulator.js';
 import { CuirassSimulator } from '../../exporter/dist/sources/cuirass/simulator.js';
@@ -41,9 +42,22 @@ const { values: args } = parseArgs({
     'idle-large': { type: 'string', default: '100k' },
     'skip-ingest': { type: 'boolean', default: false },
     'skip-idle': { type: 'boolean', default: false },
+    'serve-girar': { type: 'string' },
     json: { type: 'boolean', default: false },
   },
 });
+// Internal: serve a frozen taskoteka simulator with N tasks in this process and print its URL (the
+// large idle farm runs apart from the benchmark, so serializing its 40 MB list never stalls the
+// other simulators' answers).
+if (args['serve-girar'] !== undefined) {
+  const n = Number(args['serve-girar']);
+  const girar = new GirarSimulator({ clock, seed: 1, taskCount: n, warmupSteps: 0 });
+  girar.setTasks(generateSpecs(n, { seed: 11 }));
+  console.log(await girar.listen(0, '127.0.0.1'));
+  process.on('SIGTERM', () => void girar.close().then(() => process.exit(0)));
+  await new Promise(() => {});
+}
+
 const usage = 'usage: ingest.mjs [--sizes 1k,10k,100k] [--runs N>=1] [--runs-large N>=1] [--idle-seconds S>=10] [--idle-large N] [--skip-ingest] [--skip-idle] [--json]';
 const sizes = parseSizes(args.sizes);
 const idleLarge = parseSizes(args['idle-large'])[0] ?? 0;
@@ -189,10 +203,19 @@ async function ingest() {
 async function startIdleFarm(girarTasks) {
   const closers = [];
   try {
-    const girar = new GirarSimulator({ clock, seed: 1, ...(girarTasks ? { taskCount: girarTasks, warmupSteps: 0 } : {}) });
-    if (girarTasks) girar.setTasks(generateSpecs(girarTasks, { seed: 11 }));
-    const girarUrl = await girar.listen(0, '127.0.0.1');
-    closers.push(() => girar.close());
+    let girarUrl;
+    if (girarTasks) {
+      const child = spawn(process.execPath, [fileURLToPath(import.meta.url), `--serve-girar=${girarTasks}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+      closers.push(() => new Promise((r) => { child.once('exit', r); child.kill('SIGTERM'); }));
+      girarUrl = await new Promise((resolve, reject) => {
+        child.stdout.once('data', (d) => resolve(String(d).trim()));
+        child.once('exit', (code) => reject(new Error(`the girar simulator process exited ${code}`)));
+      });
+    } else {
+      const girar = new GirarSimulator({ clock, seed: 1 });
+      girarUrl = await girar.listen(0, '127.0.0.1');
+      closers.push(() => girar.close());
+    }
 
     const apb = new ApbSimulator({
       clock,
@@ -228,7 +251,7 @@ async function startIdleFarm(girarTasks) {
       { name: 'cuirass', kind: 'cuirass', url: cuirassUrl },
       { name: 'koji', kind: 'koji', url: `${kojiBase}/kojihub`, web_url: `${kojiBase}/koji` },
     ];
-    return { sources, girar, close: () => Promise.allSettled(closers.map((c) => c())) };
+    return { sources, close: () => Promise.allSettled(closers.map((c) => c())) };
   } catch (err) {
     await Promise.allSettled(closers.map((c) => c()));
     throw err;

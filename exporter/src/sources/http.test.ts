@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceError, UpstreamHttpError, UpstreamPayloadError } from './errors.js';
-import { UpstreamHttp } from './http.js';
+import { MAX_JSON_DEPTH, UpstreamHttp, parseUpstreamJson } from './http.js';
 
 const JSON_BODY = JSON.stringify({ code: 200, data: { hello: 'wörld' } });
 const routes: Record<string, (req: IncomingMessage, res: ServerResponse, body: string) => void> = {
@@ -54,6 +54,21 @@ describe('UpstreamHttp', () => {
   it('refuses JSON nested deeper than the store can re-serialize', async () => {
     await expect(http.getJson(`${base}/deep`, { signal: signal() })).rejects.toThrow(/JSON nested deeper than 64 levels/);
     expect((await http.getJson(`${base}/gzip`, { signal: signal() })).value).toBeDefined();
+  });
+  it('takes JSON nested exactly MAX_JSON_DEPTH levels, in arrays and objects, and refuses one level more', () => {
+    const nest = (levels: number, leaf: string) => {
+      let text = leaf;
+      for (let i = 0; i < levels - 1; i += 1) text = i % 2 === 0 ? `[1,${text},"x"]` : `{"a":1,"b":${text}}`;
+      return text;
+    };
+    const res = (body: string) => ({ status: 200, headers: {}, body });
+    // A list of shallow items with one deep one last: the walk must not stop at the first items.
+    const list = (levels: number) => `[${'{"id":1,"s":{"100":{}}},'.repeat(3)}${nest(levels - 1, '{}')}]`;
+    expect(parseUpstreamJson(res(list(MAX_JSON_DEPTH)), 'http://u/x')).toHaveLength(4);
+    expect(() => parseUpstreamJson(res(list(MAX_JSON_DEPTH + 1)), 'http://u/x')).toThrow(/JSON nested deeper than 64 levels/);
+    expect(parseUpstreamJson(res(nest(MAX_JSON_DEPTH, '[]')), 'http://u/x')).toBeDefined();
+    expect(() => parseUpstreamJson(res(nest(MAX_JSON_DEPTH + 1, '[]')), 'http://u/x')).toThrow(/deeper/);
+    expect(parseUpstreamJson(res('"flat"'), 'http://u/x')).toBe('flat');
   });
 
   it('caps the decoded size, so a small gzip body cannot blow up memory', async () => {

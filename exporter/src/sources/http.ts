@@ -164,18 +164,32 @@ export function parseUpstreamJson(res: HttpResponse, url: string): unknown {
   return value;
 }
 
-/** Nesting depth of a parsed JSON value, counted without recursion and given up past `limit`. */
+/**
+ * Nesting depth of a parsed JSON value, given up past `limit` (so the recursion never goes deeper
+ * than `limit` + 1 frames). Walks without allocating: it runs over every list the upstreams send,
+ * 100,000 tasks at a time on a large farm, on every poll.
+ */
 function jsonDepth(value: unknown, limit: number): number {
+  if (value === null || typeof value !== 'object') return 0;
   let deepest = 0;
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
-    if (depth + 1 > deepest) deepest = depth + 1;
-    if (deepest > limit) return deepest;
-    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  if (Array.isArray(value)) {
+    for (const child of value) {
+      if (child === null || typeof child !== 'object') continue;
+      const d = limit > 0 ? jsonDepth(child, limit - 1) : 1;
+      if (d > deepest) deepest = d;
+      if (deepest > limit - 1) break;
+    }
+  } else {
+    const obj = value as Record<string, unknown>;
+    for (const key in obj) {
+      const child = obj[key];
+      if (child === null || typeof child !== 'object') continue;
+      const d = limit > 0 ? jsonDepth(child, limit - 1) : 1;
+      if (d > deepest) deepest = d;
+      if (deepest > limit - 1) break;
+    }
   }
-  return deepest;
+  return deepest + 1;
 }
 
 const gunzipAsync = promisify<InputType, ZlibOptions, Buffer>(gunzip);

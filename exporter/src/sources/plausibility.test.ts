@@ -23,6 +23,14 @@ describe('clockFault', () => {
     expect(clockFault(snap([task('1', '2026-03-16T20:00:00Z')]), NOW)).toBeUndefined();
     expect(clockFault(snap([task('1'), task('2')]), NOW)).toBeUndefined();
   });
+  it('judges the same task objects again on the next poll: a time ahead of the clock becomes plausible once the clock catches up', () => {
+    const ahead = [task('1', '2026-03-18T12:00:00Z'), task('2', '2026-03-18T12:30:00Z')];
+    const old = [task('3', '1826-03-16T11:00:00Z'), task('4', '1826-03-16T11:00:00Z')];
+    expect(clockFault(snap(ahead), NOW)?.message).toMatch(/2 of 2 tasks carry times more than a day in the future/);
+    expect(clockFault(snap(ahead), NOW + 3 * 86_400_000)).toBeUndefined();
+    expect(clockFault(snap(old), NOW)?.message).toMatch(/2 of 2 tasks carry times before 2000/);
+    expect(clockFault(snap(old), NOW + 3 * 86_400_000)?.message).toMatch(/2 of 2 tasks carry times before 2000/);
+  });
 });
 
 describe('IdRegressionGuard', () => {

@@ -28,23 +28,13 @@ export function clockFault(result: PollResult, now: number): SourceError | undef
   let behind = 0;
   let example: { id: string; field: string; value: string } | undefined;
   for (const t of tasks) {
-    let any = false;
-    let odd: { field: string; value: string; ahead: boolean } | undefined;
-    for (const field of TIME_FIELDS) {
-      const value = t[field];
-      if (value === undefined) continue;
-      const ms = Date.parse(value);
-      if (Number.isNaN(ms)) continue;
-      any = true;
-      if (!odd && ms > now + MAX_FUTURE_MS) odd = { field, value, ahead: true };
-      else if (!odd && ms < EARLIEST_MS) odd = { field, value, ahead: false };
-    }
-    if (!any) continue;
+    const verdict = timeVerdict(t, now);
+    if (verdict === UNDATED) continue;
     dated += 1;
-    if (!odd) continue;
-    if (odd.ahead) ahead += 1;
+    if (verdict === PLAUSIBLE) continue;
+    if (verdict.ahead) ahead += 1;
     else behind += 1;
-    example ??= { id: t.id, field: odd.field, value: odd.value };
+    example ??= { id: t.id, field: verdict.field, value: verdict.value };
   }
   if (!example || (ahead + behind) * 2 <= dated) return undefined;
   const where = ahead >= behind ? `more than a day in the future of this host's clock (${new Date(now).toISOString()})` : 'before 2000';
@@ -52,6 +42,36 @@ export function clockFault(result: PollResult, now: number): SourceError | undef
     'payload',
     `the upstream's clock looks wrong: ${ahead + behind} of ${dated} tasks carry times ${where}, e.g. task ${example.id} ${example.field} ${example.value}; check the upstream host's clock (and the source's time_zone); the last good state is kept`,
   );
+}
+
+const UNDATED = 'undated';
+const PLAUSIBLE = 'plausible';
+type TimeVerdict = typeof UNDATED | typeof PLAUSIBLE | { field: string; value: string; ahead: boolean };
+
+/**
+ * Verdicts that later polls cannot change, per task object: adapters hand the same object back
+ * while a task is unchanged, so an unchanged poll of a large farm parses no dates. A time that is
+ * plausible now stays so (the clock only moves on); one too far ahead may not, so it is not kept.
+ */
+const settledVerdicts = new WeakMap<Task, TimeVerdict>();
+
+function timeVerdict(t: Task, now: number): TimeVerdict {
+  const known = settledVerdicts.get(t);
+  if (known !== undefined) return known;
+  let any = false;
+  let odd: { field: string; value: string; ahead: boolean } | undefined;
+  for (const field of TIME_FIELDS) {
+    const value = t[field];
+    if (value === undefined) continue;
+    const ms = Date.parse(value);
+    if (Number.isNaN(ms)) continue;
+    any = true;
+    if (!odd && ms > now + MAX_FUTURE_MS) odd = { field, value, ahead: true };
+    else if (!odd && ms < EARLIEST_MS) odd = { field, value, ahead: false };
+  }
+  const verdict: TimeVerdict = !any ? UNDATED : odd ?? PLAUSIBLE;
+  if (typeof verdict === 'string' || !verdict.ahead) settledVerdicts.set(t, verdict);
+  return verdict;
 }
 
 /** Highest all-digit task id in a list, or undefined. */

@@ -4,6 +4,7 @@
  */
 import type { Task } from '../../model/task.js';
 import { Cancelled, deadline } from '../../util/deadline.js';
+import { jsonEqual } from '../../util/json-equal.js';
 import { SourceError, UpstreamHttpError, errorMessage } from '../errors.js';
 import type { Delta, RefreshHint, RestoredRecords, Snapshot, SourceAdapter, SourceContext, StreamSink } from '../source.js';
 import { TaskotekaClient } from './client.js';
@@ -16,7 +17,6 @@ import { checkTaskDetail, checkTaskList, type TaskDetail, type TaskListItem } fr
 
 interface ItemEntry {
   item: TaskListItem;
-  raw: string;
   /** Sequence number of the observation at which this item last changed. */
   changedAt: number;
 }
@@ -45,7 +45,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
    * `native`): the record the earlier run built, served again while the list item is unchanged
    * and no detail has been fetched yet, so a restart changes nothing until the upstream does.
    */
-  private readonly held = new Map<string, { raw: string; task: Task }>();
+  private readonly held = new Map<string, { native: unknown; task: Task }>();
   /** Details seeded from the journal: they count as fresh only for a list item that agrees with them. */
   private readonly restoredDetails = new Set<string>();
   /** Orders list observations and detail fetches, to tell which of the two is newer. */
@@ -87,7 +87,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         this.details.set(task.id, { detail: task.native, fetchedAt: ++this.seq, fetchedMs: 0 });
         this.restoredDetails.add(task.id);
       } else if (checkTaskList.Check([task.native])) {
-        this.held.set(task.id, { raw: JSON.stringify(task.native), task });
+        this.held.set(task.id, { native: task.native, task });
       }
     }
   }
@@ -111,9 +111,9 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     for (const item of list.items) {
       const id = String(item.id);
       seen.add(id);
-      const raw = JSON.stringify(item);
       const prev = this.items.get(id);
-      if (!prev || prev.raw !== raw) {
+      // Compared structurally, not by serializing: an unchanged poll of a large farm is mostly this loop.
+      if (!prev || !jsonEqual(prev.item, item)) {
         // A detail fetched since the previous list (a stream refresh) that agrees with the new
         // item already describes it: fetching it again would double every streamed change.
         const d = this.details.get(id);
@@ -121,7 +121,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         // A detail kept by the journal must agree with everything the item says: the item may
         // have changed in any way while the exporter was down.
         const kept = this.restoredDetails.delete(id);
-        this.items.set(id, { item, raw, changedAt: agrees && (!kept || itemAgreesWithDetail(item, d.detail)) ? d.fetchedAt : listedAt });
+        this.items.set(id, { item, changedAt: agrees && (!kept || itemAgreesWithDetail(item, d.detail)) ? d.fetchedAt : listedAt });
       }
     }
     const observedAt = this.ctx.clock.now();
@@ -297,7 +297,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     const held = this.held.get(id);
     if (held) {
       this.held.delete(id);
-      if (entry && !d && held.raw === entry.raw) {
+      if (entry && !d && jsonEqual(held.native, entry.item)) {
         this.normalized.set(id, { item: entry, detail: d, stale, task: held.task });
         return held.task;
       }

@@ -15,15 +15,21 @@ import { Store } from '../store/store.js';
 import { METRIC_DEFINITIONS } from './definitions.js';
 import { setup, sourceHealth } from './test-helpers.js';
 
-const KINDS = [
+interface KindSpec {
+  source: string;
+  kind: string;
+  states: readonly (readonly [string, Phase])[];
+}
+
+const KINDS: readonly KindSpec[] = [
   { source: 'alt', kind: 'girar', states: [['NEW', 'blocked'], ['AWAITING', 'queued'], ['BUILDING', 'running'], ['FAILED', 'failed'], ['DONE', 'success']] },
   { source: 'fedora', kind: 'koji', states: [['FREE', 'queued'], ['OPEN', 'running'], ['CLOSED', 'success'], ['FAILED', 'failed']] },
   { source: 'guix', kind: 'cuirass', states: [['scheduled', 'queued'], ['started', 'running'], ['succeeded', 'success'], ['failed', 'failed']] },
   { source: 'cron', kind: 'karajo', states: [['running', 'running'], ['success', 'success'], ['failed', 'failed']] },
   { source: 'power', kind: 'apb', states: [['queued', 'queued'], ['building', 'running'], ['completed', 'success'], ['failed', 'failed']] },
-] as const;
+];
 
-function task(rng: Rng, k: (typeof KINDS)[number], id: number, at: number): Task {
+function task(rng: Rng, k: KindSpec, id: number, at: number): Task {
   const [state, phase] = rng.pick(k.states);
   const archs = ['x86_64', 'aarch64', 'i586'].filter(() => rng.chance(0.6));
   return {
@@ -31,7 +37,7 @@ function task(rng: Rng, k: (typeof KINDS)[number], id: number, at: number): Task
     kind: k.kind,
     id: k.kind === 'karajo' ? `job${id % 3}#${id}` : String(id),
     state,
-    phase: phase as Phase,
+    phase,
     repo: rng.pick(['sisyphus', 'p11', 'x86_64-linux', 'f42']),
     owner: rng.pick(['vt', 'rider']),
     created: new Date(at - 3_600_000).toISOString(),

@@ -212,6 +212,88 @@ describe('girar source (taskoteka transport) against the simulator', () => {
     expect(hints).toEqual([{ taskIds: ['1'] }, { taskIds: [], removedTaskIds: ['2'] }, { taskIds: ['3'] }]);
   });
 
+  it('with a live stream reads the full list once per resync_interval, and again at once after the stream was down', async () => {
+    const a = adapter({ resync_interval: '5m' });
+    const lists = () => sim.requests.filter((r) => r.path === '/tasks?state=ALL').length;
+    const follow = () => {
+      const hints: RefreshHint[] = [];
+      const ended = a.stream!(AbortSignal.timeout(20_000), { connected: () => {}, alive: () => {}, refresh: (h) => hints.push(h) });
+      return { hints, ended };
+    };
+    let stream = follow();
+    await waitUntil(() => sim.sseClients === 1, 5000, { what: 'the SSE subscription' });
+    expect((await a.poll(AbortSignal.timeout(5000))).type).toBe('snapshot');
+    expect(lists()).toBe(1);
+
+    // Within the interval: no list; running tasks' details are not aged yet, so nothing at all.
+    clock.advance(30_000);
+    const details = detailRequests();
+    expect(await a.poll(AbortSignal.timeout(5000))).toEqual({ type: 'delta', tasks: [] });
+    expect(lists()).toBe(1);
+    expect(detailRequests()).toBe(details);
+
+    // Between lists a poll still asks taskoteka how it is: a failing /health fails the poll.
+    expect(sim.requests.filter((r) => r.path === '/health').length).toBe(1);
+    sim.setFault({ kind: 'http500', on: 'health', times: 1 });
+    clock.advance(30_000);
+    await expect(a.poll(AbortSignal.timeout(5000))).rejects.toMatchObject({ code: 'http', status: 500 });
+    expect(lists()).toBe(1);
+
+    // A change reaches the exporter through the stream, not through a list.
+    const [id] = [...sim.states()].find(([, s]) => s === 'DONE')!;
+    sim.updateTask(id, { message: 'announced on the stream' });
+    await waitUntil(() => stream.hints.length > 0, 5000, { what: 'the stream to announce the change' });
+    const delta = await a.refresh!(stream.hints[0] as RefreshHint, AbortSignal.timeout(5000));
+    expect(delta.tasks?.map((t) => t.message)).toEqual(['announced on the stream']);
+
+    // Taskoteka holds a task the exporter never learnt of (its refresh was lost: the test does not
+    // apply the hint): /health counts one task more, and the list is read at once.
+    sim.addTask({ id: 999_001, state: 'NEW' });
+    await waitUntil(() => stream.hints.length > 1, 5000, { what: 'the stream to announce the new task' });
+    clock.advance(30_000);
+    const resynced = await a.poll(AbortSignal.timeout(5000));
+    expect(resynced.type).toBe('snapshot');
+    expect(resynced.tasks?.some((t) => t.id === '999001')).toBe(true);
+    expect(lists()).toBe(2);
+    clock.advance(30_000);
+    expect((await a.poll(AbortSignal.timeout(5000))).type).toBe('delta');
+    expect(lists()).toBe(2);
+
+    // Past the interval the list is read again; running tasks' details have aged by then.
+    clock.advance(5 * 60_000);
+    expect((await a.poll(AbortSignal.timeout(5000))).type).toBe('snapshot');
+    expect(lists()).toBe(3);
+
+    // The stream goes down: the next poll reads the list, whatever the interval says.
+    sim.disconnectStreams('test');
+    await stream.ended;
+    clock.advance(30_000);
+    expect((await a.poll(AbortSignal.timeout(5000))).type).toBe('snapshot');
+    expect(lists()).toBe(4);
+
+    // Back up after that list: changes between the list and the subscription were announced to
+    // nobody, so the next poll reads the list once more; only then are lists skipped again.
+    stream = follow();
+    await waitUntil(() => sim.sseClients === 1, 5000, { what: 'the SSE subscription again' });
+    clock.advance(30_000);
+    expect((await a.poll(AbortSignal.timeout(5000))).type).toBe('snapshot');
+    expect(lists()).toBe(5);
+    clock.advance(30_000);
+    expect((await a.poll(AbortSignal.timeout(5000))).type).toBe('delta');
+    expect(lists()).toBe(5);
+    sim.disconnectStreams('test');
+    await stream.ended;
+  });
+
+  it('reads the full list at every poll without a stream', async () => {
+    const a = adapter({ stream: false, resync_interval: '5m' });
+    for (let i = 1; i <= 3; i += 1) {
+      expect((await a.poll(AbortSignal.timeout(5000))).type).toBe('snapshot');
+      expect(sim.requests.filter((r) => r.path === '/tasks?state=ALL').length).toBe(i);
+      clock.advance(30_000);
+    }
+  });
+
   it('refresh() applies a removal from the stream without fetching the task', async () => {
     const a = adapter();
     await poll(a);

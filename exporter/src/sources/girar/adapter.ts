@@ -6,9 +6,10 @@ import type { Task } from '../../model/task.js';
 import { Cancelled, deadline } from '../../util/deadline.js';
 import { jsonEqual } from '../../util/json-equal.js';
 import { SourceError, UpstreamHttpError, errorMessage } from '../errors.js';
-import type { Delta, RefreshHint, RestoredRecords, Snapshot, SourceAdapter, SourceContext, StreamSink } from '../source.js';
+import type { Delta, PollResult, RefreshHint, RestoredRecords, SourceAdapter, SourceContext, StreamSink } from '../source.js';
 import { TaskotekaClient } from './client.js';
 import { settleWithLimit } from './concurrency.js';
+import { parseDuration } from '../../util/duration.js';
 import type { GirarTaskotekaConfig } from './config.js';
 import type { TaskotekaCompatBackend } from './compat-backend.js';
 import { normalizeTask } from './normalize.js';
@@ -53,6 +54,13 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   /** `seq` when the previous poll finished: details fetched after it came from stream refreshes. */
   private lastPollDoneAt = 0;
   private streamConnected = false;
+  /** Counts stream connections: a list requested within the same connection missed no event. */
+  private streamEpoch = 0;
+  /** Clock time the last full list was requested (NaN before the first). */
+  private listRequestedMs = Number.NaN;
+  /** `streamEpoch` when the last list was requested with the stream up (-1: it was down). */
+  private listEpoch = -1;
+  private readonly resyncMs: number;
   /** What the taskoteka-compatible API asks of this source beyond the store. */
   private readonly compat: TaskotekaUpstreamBackend;
 
@@ -66,6 +74,8 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       ...(config.headers ? { headers: config.headers } : {}),
     });
     this.compat = new TaskotekaUpstreamBackend(this.client, config.time_zone, ctx.clock);
+    // Validated at config load (1s..1d); a config built in code without it resyncs every poll.
+    this.resyncMs = (parseDuration(config.resync_interval ?? '0s') ?? 0) * 1000;
   }
 
   /** The backend of `/compat/taskoteka/<source>/` for this source (see taskoteka-backend.ts). */
@@ -92,7 +102,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     }
   }
 
-  async poll(signal: AbortSignal): Promise<Snapshot> {
+  async poll(signal: AbortSignal): Promise<PollResult> {
     // Details are optional work: stop starting them at 70% of the poll deadline (counted from
     // the start of the poll) so the list, which is complete, still lands; what is left is
     // fetched by the next polls.
@@ -104,7 +114,27 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     }
   }
 
-  private async pollWithin(signal: AbortSignal, detailSignal: AbortSignal): Promise<Snapshot> {
+  /**
+   * Whether this poll may skip the full list: the stream was already up, in the same connection,
+   * when the last list was requested, so every change since that list was announced and
+   * refreshed; and that list is younger than `resync_interval`. Reading an unchanged list of 100,000 tasks costs the
+   * exporter (and taskoteka) seconds of CPU; the stream makes it a safety net.
+   */
+  private listIsCurrent(now: number): boolean {
+    return this.streamConnected && this.listEpoch === this.streamEpoch && now - this.listRequestedMs < this.resyncMs;
+  }
+
+  private async pollWithin(signal: AbortSignal, detailSignal: AbortSignal): Promise<PollResult> {
+    const now = this.ctx.clock.now();
+    if (this.listIsCurrent(now)) {
+      // Still a real poll: taskoteka must answer (a failure fails the poll, as a failed list
+      // would), and hold as many tasks as the stream has told us of, or the list is read now.
+      const health = await this.client.health(signal);
+      if (health.total_tasks === this.knownTaskCount()) return this.pollDetails(detailSignal);
+      this.ctx.log.debug({ source: this.ctx.name, upstream: health.total_tasks, known: this.knownTaskCount() }, 'taskoteka holds a different number of tasks than the stream told of: reading the list');
+    }
+    this.listRequestedMs = now;
+    this.listEpoch = this.streamConnected ? this.streamEpoch : -1;
     const list = await this.client.listTasks(signal);
     const listedAt = ++this.seq;
     const seen = new Set<string>();
@@ -154,6 +184,27 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     };
   }
 
+  /** Tasks known from the last list plus those the stream announced since. */
+  private knownTaskCount(): number {
+    let n = this.items.size;
+    for (const id of this.details.keys()) if (!this.items.has(id)) n += 1;
+    return n;
+  }
+
+  /**
+   * A poll between full lists while the stream is live: only the details the stream cannot
+   * announce (running tasks' per-arch results past their age), as a delta of what they changed.
+   */
+  private async pollDetails(detailSignal: AbortSignal): Promise<Delta> {
+    const before = this.seq;
+    const wanted = this.detailsWanted();
+    await this.fetchDetails(wanted, detailSignal);
+    this.lastPollDoneAt = this.seq;
+    const tasks: Task[] = [];
+    for (const id of wanted) if ((this.details.get(id)?.fetchedAt ?? 0) > before) tasks.push(this.task(id));
+    return { type: 'delta', tasks };
+  }
+
   async stream(signal: AbortSignal, sink: StreamSink): Promise<void> {
     try {
       await this.follow(signal, sink);
@@ -165,6 +216,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
   private async follow(signal: AbortSignal, sink: StreamSink): Promise<void> {
     const opened = () => {
       this.streamConnected = true;
+      this.streamEpoch += 1;
       sink.connected();
     };
     for await (const ev of this.client.events(signal, opened)) {

@@ -8,6 +8,7 @@ import { SourceError, UpstreamHttpError, UpstreamPayloadError, errorMessage, red
 import type { UpstreamHttp } from '../http.js';
 import { parseSse } from '../sse-parser.js';
 import {
+  checkHealth,
   checkSseHeartbeat,
   checkSseReconnect,
   checkSseTaskNew,
@@ -16,6 +17,7 @@ import {
   checkTaskDetail,
   checkTaskList,
   describeInvalid,
+  type HealthBody,
   type TaskDetail,
   type TaskListItem,
 } from './upstream.js';
@@ -70,6 +72,13 @@ export class TaskotekaClient {
       ...(version ? { version } : {}),
       ...(Number.isFinite(cacheAge) ? { cacheAgeSeconds: cacheAge } : {}),
     };
+  }
+
+  /** `GET /health`: taskoteka's status and how many tasks its cache holds (what `state=ALL` lists). */
+  async health(signal: AbortSignal): Promise<HealthBody> {
+    const url = `${this.base}/health`;
+    const { value } = await this.http.getJson(url, this.requestOptions(signal));
+    return validate(checkHealth, value, url);
   }
 
   /** One task's info.json, or undefined when taskoteka answers 404 (`task N not found`). */

@@ -45,6 +45,12 @@ export const girarTaskotekaConfigSchema = Type.Object(
       default: true,
       description: "Subscribe to taskoteka's GET /events and refresh changed tasks between polls.",
     }),
+    resync_interval: Type.String({
+      pattern: DURATION_PATTERN,
+      default: '5m',
+      description:
+        'With a live stream, how often a poll reads the full task list again; the polls between fetch only the details the stream cannot announce (running tasks past their age). Without a stream every poll reads the list.',
+    }),
     detail_concurrency: Type.Integer({
       minimum: 1,
       maximum: 32,
@@ -161,6 +167,10 @@ export function parseGirarConfig(raw: unknown): GirarConfig {
 export function validateGirarConfig(config: GirarConfig): { path: string; message: string }[] {
   const problems: { path: string; message: string }[] = [];
   if (!isTimeZone(config.time_zone)) problems.push({ path: '/time_zone', message: `unknown time zone ${JSON.stringify(config.time_zone)}; use an IANA name such as UTC or Europe/Moscow` });
+  if (config.transport === 'taskoteka') {
+    const s = parseDuration(config.resync_interval);
+    if (s === undefined || s < 1 || s > 86_400) problems.push({ path: '/resync_interval', message: `resync_interval must be between 1s and 1d, got ${JSON.stringify(config.resync_interval)}` });
+  }
   if (config.transport === 'fs') {
     const s = parseDuration(config.full_reread_interval);
     if (s === undefined || s < 10 || s > 86_400) problems.push({ path: '/full_reread_interval', message: `full_reread_interval must be between 10s and 1d, got ${JSON.stringify(config.full_reread_interval)}` });

@@ -14,11 +14,11 @@ const SEARCH_RESULT_CAP = 500;
 
 export type SimFaultKind = 'http500' | 'http429' | 'html' | 'truncated' | 'invalid-types' | 'slow' | 'reset';
 
-/** A fault the simulator injects into `GET /tasks` and/or `GET /tasks/{id}` answers. */
+/** A fault the simulator injects into `GET /tasks`, `GET /tasks/{id}` and/or `GET /health` answers. */
 export interface SimFault {
   kind: SimFaultKind;
-  /** Endpoints it applies to: `list`, `detail` or `both` (default). */
-  on?: 'list' | 'detail' | 'both';
+  /** Endpoints it applies to: `list`, `detail`, `health`, or `both` (default: all three). */
+  on?: 'list' | 'detail' | 'health' | 'both';
   /** `slow`: how long to wait before answering (default 10 s). */
   delayMs?: number;
   /** `http429`: the Retry-After value in seconds (default 7). */
@@ -42,7 +42,7 @@ export interface SimBackend {
   tasks(): Iterable<SimTask>;
   task(id: number): SimTask | undefined;
   /** The fault for this request, if any (counts down `times`). */
-  takeFault(target: 'list' | 'detail'): SimFault | undefined;
+  takeFault(target: 'list' | 'detail' | 'health'): SimFault | undefined;
   record(request: RecordedRequest): void;
   sse: SseHub;
   /** Timers of delayed (`slow`) answers, cleared on close. */
@@ -70,7 +70,7 @@ export function handleRequest(b: SimBackend, req: IncomingMessage, res: ServerRe
     if (detail) return send(b, res, getTask(b, detail[1] as string, url.searchParams), b.takeFault('detail'));
     if (path === '/events') return b.sse.open(req, res);
     if (path === '/owners') return send(b, res, { status: 200, body: [...new Set([...b.tasks()].map((t) => t.owner))].sort() });
-    if (path === '/health') return send(b, res, { status: 200, body: health(b) });
+    if (path === '/health') return send(b, res, { status: 200, body: health(b) }, b.takeFault('health'));
     return send(b, res, { status: 404, body: { error: `no such endpoint: ${path}` } });
   } catch (err) {
     return send(b, res, { status: 500, body: { error: `simulator error: ${(err as Error).message}` } });

@@ -220,7 +220,7 @@ export class GirarSimulator {
     };
   }
 
-  private takeFault(target: 'list' | 'detail'): SimFault | undefined {
+  private takeFault(target: 'list' | 'detail' | 'health'): SimFault | undefined {
     const f = this.fault;
     if (!f || (f.on && f.on !== 'both' && f.on !== target)) return undefined;
     if (f.times !== undefined && --f.times <= 0) this.fault = undefined;

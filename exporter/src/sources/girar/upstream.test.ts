@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { README_ITEMS } from '../../api/compat/test-helpers.js';
-import { parseGirarConfig } from './config.js';
+import { parseGirarConfig, validateGirarConfig } from './config.js';
 import { approverLogin, checkHealth, checkSseTaskUpdated, checkTaskDetail, checkTaskList, describeInvalid } from './upstream.js';
 
 /** The README's search result item (411543, with its `matches`). */
@@ -71,11 +71,22 @@ describe('taskoteka payload schemas', () => {
 });
 
 describe('girar config', () => {
+  it('refuses a resync_interval that is not a duration, or is out of range, naming the key', () => {
+    expect(() => parseGirarConfig({ url: 'https://x.example/api', resync_interval: 'forever' })).toThrow(/resync_interval/);
+    for (const bad of ['0s', '2d']) {
+      expect(validateGirarConfig(parseGirarConfig({ url: 'https://x.example/api', resync_interval: bad }))).toEqual([
+        { path: '/resync_interval', message: `resync_interval must be between 1s and 1d, got "${bad}"` },
+      ]);
+    }
+    expect(validateGirarConfig(parseGirarConfig({ url: 'https://x.example/api', resync_interval: '30s' }))).toEqual([]);
+  });
+
   it('fills defaults', () => {
     expect(parseGirarConfig({ url: 'https://git.altlinux.org/tasks/api' })).toEqual({
       transport: 'taskoteka',
       url: 'https://git.altlinux.org/tasks/api',
       stream: true,
+      resync_interval: '5m',
       detail_concurrency: 4,
       detail_budget: 500,
       max_body_bytes: 64 * 1024 * 1024,

@@ -4,6 +4,7 @@
  */
 import type { Task } from '../../model/task.js';
 import { Cancelled, deadline } from '../../util/deadline.js';
+import { jsonEqual } from '../../util/json-equal.js';
 import { SourceError, UpstreamHttpError, errorMessage } from '../errors.js';
 import type { Delta, RefreshHint, RestoredRecords, Snapshot, SourceAdapter, SourceContext, StreamSink } from '../source.js';
 import { TaskotekaClient } from './client.js';
@@ -11,12 +12,13 @@ import { settleWithLimit } from './concurrency.js';
 import type { GirarTaskotekaConfig } from './config.js';
 import type { TaskotekaCompatBackend } from './compat-backend.js';
 import { normalizeTask } from './normalize.js';
+import { shareStrings } from './share-strings.js';
 import { TaskotekaUpstreamBackend } from './taskoteka-backend.js';
-import { checkTaskDetail, checkTaskList, type TaskDetail, type TaskListItem } from './upstream.js';
+import { checkTaskDetail, checkTaskListItem, type TaskDetail, type TaskListItem } from './upstream.js';
 
 interface ItemEntry {
+  /** Compared with the next list's item by value (jsonEqual), so no JSON text of it is kept. */
   item: TaskListItem;
-  raw: string;
   /** Sequence number of the observation at which this item last changed. */
   changedAt: number;
 }
@@ -45,7 +47,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
    * `native`): the record the earlier run built, served again while the list item is unchanged
    * and no detail has been fetched yet, so a restart changes nothing until the upstream does.
    */
-  private readonly held = new Map<string, { raw: string; task: Task }>();
+  private readonly held = new Map<string, { item: TaskListItem; task: Task }>();
   /** Details seeded from the journal: they count as fresh only for a list item that agrees with them. */
   private readonly restoredDetails = new Set<string>();
   /** Orders list observations and detail fetches, to tell which of the two is newer. */
@@ -86,8 +88,8 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       if (checkTaskDetail.Check(task.native) && String(task.native.taskid) === task.id) {
         this.details.set(task.id, { detail: task.native, fetchedAt: ++this.seq, fetchedMs: 0 });
         this.restoredDetails.add(task.id);
-      } else if (checkTaskList.Check([task.native])) {
-        this.held.set(task.id, { raw: JSON.stringify(task.native), task });
+      } else if (checkTaskListItem.Check(task.native)) {
+        this.held.set(task.id, { item: task.native, task });
       }
     }
   }
@@ -111,9 +113,8 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     for (const item of list.items) {
       const id = String(item.id);
       seen.add(id);
-      const raw = JSON.stringify(item);
       const prev = this.items.get(id);
-      if (!prev || prev.raw !== raw) {
+      if (!prev || !jsonEqual(prev.item, item)) {
         // A detail fetched since the previous list (a stream refresh) that agrees with the new
         // item already describes it: fetching it again would double every streamed change.
         const d = this.details.get(id);
@@ -121,7 +122,8 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         // A detail kept by the journal must agree with everything the item says: the item may
         // have changed in any way while the exporter was down.
         const kept = this.restoredDetails.delete(id);
-        this.items.set(id, { item, raw, changedAt: agrees && (!kept || itemAgreesWithDetail(item, d.detail)) ? d.fetchedAt : listedAt });
+        if (d) shareStrings(item, d.detail);
+        this.items.set(id, { item, changedAt: agrees && (!kept || itemAgreesWithDetail(item, d.detail)) ? d.fetchedAt : listedAt });
       }
     }
     const observedAt = this.ctx.clock.now();
@@ -207,6 +209,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         removedTaskIds.push(id);
         this.forget(id);
       } else {
+        this.adoptDetail(id, r.value);
         this.details.set(id, { detail: r.value, fetchedAt: ++this.seq, fetchedMs: this.ctx.clock.now() });
         tasks.push(this.task(id));
       }
@@ -262,6 +265,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       results.forEach((r, i) => {
         const id = ids[i] as string;
         if (r.status === 'fulfilled' && r.value) {
+          this.adoptDetail(id, r.value);
           this.details.set(id, { detail: r.value, fetchedAt: ++this.seq, fetchedMs: this.ctx.clock.now() });
         } else if (r.status === 'fulfilled') {
           // Gone between the list and the detail request: the next list drops it.
@@ -297,7 +301,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     const held = this.held.get(id);
     if (held) {
       this.held.delete(id);
-      if (entry && !d && held.raw === entry.raw) {
+      if (entry && !d && jsonEqual(held.item, entry.item)) {
         this.normalized.set(id, { item: entry, detail: d, stale, task: held.task });
         return held.task;
       }
@@ -305,6 +309,12 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     const task = normalizeTask(this.ctx.name, entry?.item, d?.detail, { taskUrl: this.config.task_url, timeZone: this.config.time_zone, detailStale: stale });
     this.normalized.set(id, { item: entry, detail: d, stale, task });
     return task;
+  }
+
+  /** A fetched detail reuses its list item's strings (see share-strings.ts). */
+  private adoptDetail(id: string, detail: TaskDetail): void {
+    const entry = this.items.get(id);
+    if (entry) shareStrings(detail, entry.item);
   }
 
   private forget(id: string): void {

@@ -176,9 +176,26 @@ function normalizeSubtask(
     .sort()
     .map((arch): ArchResult => {
       const status = build![arch]!;
-      return { arch, status, phase: archPhase(status, taskState) };
+      return sharedArchResult(arch, status, archPhase(status, taskState));
     });
   return sub;
+}
+
+/**
+ * Per-arch results repeat the same few (arch, status, phase) triples across every subtask of every
+ * task, so equal ones are one frozen object instead of one object each. The table is bounded:
+ * past its cap (far more triples than a farm has), a result is made on its own as before.
+ */
+const ARCH_RESULTS_CAP = 4096;
+const archResults = new Map<string, ArchResult>();
+
+function sharedArchResult(arch: string, status: string, phase: Phase): ArchResult {
+  const key = `${arch}\u0000${status}\u0000${phase}`;
+  const known = archResults.get(key);
+  if (known) return known;
+  const result: ArchResult = Object.freeze({ arch, status, phase });
+  if (archResults.size < ARCH_RESULTS_CAP) archResults.set(key, result);
+  return result;
 }
 
 /** girar's own classification (§3.3): dir -> repo, srpm -> srpm, package -> copy/delete. */

@@ -12,7 +12,7 @@ import { settleWithLimit } from './concurrency.js';
 import type { GirarTaskotekaConfig } from './config.js';
 import type { TaskotekaCompatBackend } from './compat-backend.js';
 import { normalizeTask } from './normalize.js';
-import { shareStrings } from './share-strings.js';
+import { internStrings, shareStrings } from './share-strings.js';
 import { TaskotekaUpstreamBackend } from './taskoteka-backend.js';
 import { checkTaskDetail, checkTaskListItem, type TaskDetail, type TaskListItem } from './upstream.js';
 
@@ -86,6 +86,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     for (const task of held.tasks) {
       if (task.kind !== 'girar') continue;
       if (checkTaskDetail.Check(task.native) && String(task.native.taskid) === task.id) {
+        internStrings(task.native);
         this.details.set(task.id, { detail: task.native, fetchedAt: ++this.seq, fetchedMs: 0 });
         this.restoredDetails.add(task.id);
       } else if (checkTaskListItem.Check(task.native)) {
@@ -123,6 +124,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         // have changed in any way while the exporter was down.
         const kept = this.restoredDetails.delete(id);
         if (d) shareStrings(item, d.detail);
+        else internStrings(item);
         this.items.set(id, { item, changedAt: agrees && (!kept || itemAgreesWithDetail(item, d.detail)) ? d.fetchedAt : listedAt });
       }
     }
@@ -311,10 +313,11 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     return task;
   }
 
-  /** A fetched detail reuses its list item's strings (see share-strings.ts). */
+  /** A fetched detail shares recurring texts with other tasks and the rest with its list item (see share-strings.ts). */
   private adoptDetail(id: string, detail: TaskDetail): void {
+    internStrings(detail);
     const entry = this.items.get(id);
-    if (entry) shareStrings(detail, entry.item);
+    if (entry) shareStrings(entry.item, detail);
   }
 
   private forget(id: string): void {

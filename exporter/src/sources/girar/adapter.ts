@@ -13,10 +13,12 @@ import { parseDuration } from '../../util/duration.js';
 import type { GirarTaskotekaConfig } from './config.js';
 import type { TaskotekaCompatBackend } from './compat-backend.js';
 import { normalizeTask } from './normalize.js';
+import { internStrings, shareStrings } from './share-strings.js';
 import { TaskotekaUpstreamBackend } from './taskoteka-backend.js';
-import { checkTaskDetail, checkTaskList, type TaskDetail, type TaskListItem } from './upstream.js';
+import { checkTaskDetail, checkTaskListItem, type TaskDetail, type TaskListItem } from './upstream.js';
 
 interface ItemEntry {
+  /** Compared with the next list's item by value (jsonEqual), so no JSON text of it is kept. */
   item: TaskListItem;
   /** Sequence number of the observation at which this item last changed. */
   changedAt: number;
@@ -46,7 +48,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
    * `native`): the record the earlier run built, served again while the list item is unchanged
    * and no detail has been fetched yet, so a restart changes nothing until the upstream does.
    */
-  private readonly held = new Map<string, { native: unknown; task: Task }>();
+  private readonly held = new Map<string, { item: TaskListItem; task: Task }>();
   /** Details seeded from the journal: they count as fresh only for a list item that agrees with them. */
   private readonly restoredDetails = new Set<string>();
   /** Orders list observations and detail fetches, to tell which of the two is newer. */
@@ -94,10 +96,11 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     for (const task of held.tasks) {
       if (task.kind !== 'girar') continue;
       if (checkTaskDetail.Check(task.native) && String(task.native.taskid) === task.id) {
+        internStrings(task.native);
         this.details.set(task.id, { detail: task.native, fetchedAt: ++this.seq, fetchedMs: 0 });
         this.restoredDetails.add(task.id);
-      } else if (checkTaskList.Check([task.native])) {
-        this.held.set(task.id, { native: task.native, task });
+      } else if (checkTaskListItem.Check(task.native)) {
+        this.held.set(task.id, { item: task.native, task });
       }
     }
   }
@@ -151,6 +154,8 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         // A detail kept by the journal must agree with everything the item says: the item may
         // have changed in any way while the exporter was down.
         const kept = this.restoredDetails.delete(id);
+        if (d) shareStrings(item, d.detail);
+        else internStrings(item);
         this.items.set(id, { item, changedAt: agrees && (!kept || itemAgreesWithDetail(item, d.detail)) ? d.fetchedAt : listedAt });
       }
     }
@@ -259,6 +264,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
         removedTaskIds.push(id);
         this.forget(id);
       } else {
+        this.adoptDetail(id, r.value);
         this.details.set(id, { detail: r.value, fetchedAt: ++this.seq, fetchedMs: this.ctx.clock.now() });
         tasks.push(this.task(id));
       }
@@ -314,6 +320,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
       results.forEach((r, i) => {
         const id = ids[i] as string;
         if (r.status === 'fulfilled' && r.value) {
+          this.adoptDetail(id, r.value);
           this.details.set(id, { detail: r.value, fetchedAt: ++this.seq, fetchedMs: this.ctx.clock.now() });
         } else if (r.status === 'fulfilled') {
           // Gone between the list and the detail request: the next list drops it.
@@ -349,7 +356,7 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     const held = this.held.get(id);
     if (held) {
       this.held.delete(id);
-      if (entry && !d && jsonEqual(held.native, entry.item)) {
+      if (entry && !d && jsonEqual(held.item, entry.item)) {
         this.normalized.set(id, { item: entry, detail: d, stale, task: held.task });
         return held.task;
       }
@@ -357,6 +364,13 @@ export class GirarTaskotekaAdapter implements SourceAdapter {
     const task = normalizeTask(this.ctx.name, entry?.item, d?.detail, { taskUrl: this.config.task_url, timeZone: this.config.time_zone, detailStale: stale });
     this.normalized.set(id, { item: entry, detail: d, stale, task });
     return task;
+  }
+
+  /** A fetched detail shares recurring texts with other tasks and the rest with its list item (see share-strings.ts). */
+  private adoptDetail(id: string, detail: TaskDetail): void {
+    internStrings(detail);
+    const entry = this.items.get(id);
+    if (entry) shareStrings(entry.item, detail);
   }
 
   private forget(id: string): void {

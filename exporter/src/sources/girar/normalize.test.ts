@@ -153,6 +153,18 @@ describe('normalizeTask', () => {
     ]);
   });
 
+  it('shares equal per-arch results and arch lists between tasks, frozen, with the same JSON', () => {
+    const a = normalizeTask('alt', undefined, asDetail(DETAIL_389466), { taskUrl: TASK_URL });
+    const b = normalizeTask('alt', undefined, asDetail(JSON.parse(JSON.stringify(DETAIL_389466)) as unknown), { taskUrl: TASK_URL });
+    expect(b).not.toBe(a);
+    expect(b.subtasks[0]).not.toBe(a.subtasks[0]);
+    expect(b.subtasks[0]?.archs).toBe(a.subtasks[0]?.archs);
+    expect(b.subtasks[0]?.archs[0]).toBe(a.subtasks[0]?.archs[0]);
+    expect(b.archs).toBe(a.archs);
+    expect(Object.isFrozen(a.archs) && Object.isFrozen(a.subtasks[0]?.archs) && Object.isFrozen(a.subtasks[0]?.archs[0])).toBe(true);
+    expect(JSON.stringify(b)).toBe(JSON.stringify(a));
+  });
+
   it('merges list item and current detail: created from the list, the rest from info.json', () => {
     const item = asItem(LIST_411555);
     const d = detail({

@@ -143,7 +143,7 @@ export function normalizeTask(
   task.subtasks = Object.keys(subtasks ?? {})
     .sort(bySubtaskNumber)
     .map((key) => normalizeSubtask(key, subtasks![key]!, builds?.[key]?.build, state));
-  task.archs = [...new Set(task.subtasks.flatMap((s) => s.archs.map((a) => a.arch)))].sort();
+  task.archs = sharedList(archLists, [...new Set(task.subtasks.flatMap((s) => s.archs.map((a) => a.arch)))].sort(), (arch) => arch);
   task.attrs = attrsOf(head, detail, fresh || sameRun, opts.timeZone);
   return task;
 }
@@ -172,13 +172,50 @@ function normalizeSubtask(
     if (v !== undefined && v !== '') fields[name] = v;
   }
   if (Object.keys(fields).length > 0) sub.fields = fields;
-  sub.archs = Object.keys(build ?? {})
+  const results = Object.keys(build ?? {})
     .sort()
     .map((arch): ArchResult => {
       const status = build![arch]!;
-      return { arch, status, phase: archPhase(status, taskState) };
+      return sharedArchResult(arch, status, archPhase(status, taskState));
     });
+  sub.archs = sharedList(archResultLists, results, archResultKey);
   return sub;
+}
+
+/**
+ * Per-arch results repeat the same few (arch, status, phase) triples across every subtask of every
+ * task, so equal ones are one frozen object instead of one object each. The table is bounded:
+ * past its cap (far more triples than a farm has), a result is made on its own as before.
+ */
+const ARCH_RESULTS_CAP = 4096;
+const archResults = new Map<string, ArchResult>();
+
+const archResultKey = (r: ArchResult) => `${r.arch}\u0000${r.status}\u0000${r.phase}`;
+
+function sharedArchResult(arch: string, status: string, phase: Phase): ArchResult {
+  const key = archResultKey({ arch, status, phase });
+  const known = archResults.get(key);
+  if (known) return known;
+  const result: ArchResult = Object.freeze({ arch, status, phase });
+  if (archResults.size < ARCH_RESULTS_CAP) archResults.set(key, result);
+  return result;
+}
+
+/**
+ * The same goes for whole lists: a subtask's per-arch results and a task's arch names repeat
+ * across tasks, so an equal list is one frozen array (bounded like the results). Whoever adds to
+ * a task's lists after normalizing (fs/normalize.ts) builds new arrays.
+ */
+const archResultLists = new Map<string, ArchResult[]>();
+const archLists = new Map<string, string[]>();
+
+function sharedList<T>(table: Map<string, T[]>, list: T[], keyOf: (item: T) => string): T[] {
+  const key = list.map(keyOf).join('\u0001');
+  const known = table.get(key);
+  if (known) return known;
+  Object.freeze(list);
+  if (table.size < ARCH_RESULTS_CAP) table.set(key, list);
+  return list;
 }
 
 /** girar's own classification (§3.3): dir -> repo, srpm -> srpm, package -> copy/delete. */

@@ -115,6 +115,7 @@ export type DetailSubtask = Static<typeof detailSubtaskSchema>;
 export type HealthBody = Static<typeof healthSchema>;
 
 export const checkTaskList = TypeCompiler.Compile(Type.Array(taskListItemSchema));
+export const checkTaskListItem = TypeCompiler.Compile(taskListItemSchema);
 export const checkTaskDetail = TypeCompiler.Compile(taskDetailSchema);
 export const checkHealth = TypeCompiler.Compile(healthSchema);
 export const checkSseTaskNew = TypeCompiler.Compile(sseTaskNewSchema);

@@ -3,7 +3,7 @@
  * reader built; times come from the mtimes girar leaves (reference/girar.md §3.7), not from
  * zone-less text, so they are exact.
  */
-import type { Approval, Task } from '../../../model/task.js';
+import type { Approval, ArchResult, Task } from '../../../model/task.js';
 import { isoUtc } from '../../../util/clock.js';
 import { normalizeTask } from '../normalize.js';
 import type { TreeTaskRead } from './reader.js';
@@ -26,7 +26,8 @@ export function normalizeTreeTask(source: string, read: TreeTaskRead, opts: Tree
   for (const sub of task.subtasks) {
     const building = read.building?.filter((a) => a.subtask === sub.id);
     if (building && building.length > 0) {
-      for (const b of building) sub.archs.push({ arch: b.arch, status: '', phase: 'running' });
+      // normalizeTask's arch lists are shared between tasks (frozen): build a new one.
+      sub.archs = [...sub.archs, ...building.map((b): ArchResult => ({ arch: b.arch, status: '', phase: 'running' }))];
       sub.archs.sort((a, b) => (a.arch < b.arch ? -1 : a.arch > b.arch ? 1 : 0));
     }
     const approvals = (read.approvals ?? [])

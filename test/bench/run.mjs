@@ -29,7 +29,7 @@ const { values: opts } = parseArgs({
 });
 
 const SUITE = {
-  scale: opts.quick ? ['scale.mjs', '--sizes', '1k,10k', '--seconds', '1', '--rounds', '1'] : ['scale.mjs', '--sizes', '1k,10k,100k', '--seconds', '5', '--rounds', '3'],
+  scale: opts.quick ? ['scale.mjs', '--sizes', '1k,10k', '--seconds', '1', '--rounds', '1', '--settle', '5'] : ['scale.mjs', '--sizes', '1k,10k,100k', '--seconds', '5', '--rounds', '3'],
   sse: opts.quick ? ['sse-fanout.mjs', '--quick', '--json'] : ['sse-fanout.mjs', '--json'],
   sse100: opts.quick ? undefined : ['sse-fanout.mjs', '--clients', '100', '--json'],
   ingest: opts.quick

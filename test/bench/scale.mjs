@@ -3,13 +3,14 @@
  * The exporter at scale, side by side with baselines in the same run (issue: performance at scale).
  *
  *   npm run build && node test/bench/scale.mjs [--sizes 1k,10k,100k] [--seconds 5] [--rounds 3]
- *       [--connections 4] [--json FILE]
+ *       [--connections 4] [--settle 70] [--json FILE]
  *
  * For each size N: four taskoteka simulators (test/bench/lib/girar-farm.mjs) hold N generated
  * girar tasks between them; the real exporter (exporter/dist/main.js) polls them with a detail
  * budget that fetches every task's detail in the first poll (the steady state of a long-running
  * exporter) and an interval of an hour, so nothing moves while it is measured. Then:
- *   - memory: the exporter's RSS and V8 heap once every task is in, after a settle;
+ *   - memory: the exporter's RSS and V8 heap once every task is in: the peak, 5 s after the
+ *     first poll, and after `--settle` seconds more (V8 gives back the ingest's garbage late);
  *   - /metrics: series count, size, and render latency under load against a bare prom-client
  *     registry holding the same series with constant values (baseline-server.mjs);
  *   - task queries: an indexed filter (state=BUILDING&repo=p11, limit 100), a two-term search and
@@ -27,7 +28,7 @@ import { getJson, startExporter, taskTotal, waitFor } from './lib/exporter.mjs';
 import { seriesCount } from './lib/exposition.mjs';
 import { startGirarFarm } from './lib/girar-farm.mjs';
 import { sideBySide } from './lib/load.mjs';
-import { rssBytes } from './lib/proc.mjs';
+import { peakRssBytes, rssBytes } from './lib/proc.mjs';
 import { fmt, mib, parseSizes, sizeLabel } from './lib/stats.mjs';
 
 const { values: opts } = parseArgs({
@@ -36,6 +37,7 @@ const { values: opts } = parseArgs({
     seconds: { type: 'string', default: '5' },
     rounds: { type: 'string', default: '3' },
     connections: { type: 'string', default: '4' },
+    settle: { type: 'string', default: '70' },
     search: { type: 'string', default: 'kernel p11' },
     json: { type: 'string' },
   },
@@ -43,6 +45,7 @@ const { values: opts } = parseArgs({
 const sizes = parseSizes(opts.sizes);
 const load = { seconds: Number(opts.seconds), rounds: Number(opts.rounds), connections: Number(opts.connections) };
 const SOURCES = 4;
+const settleSeconds = Number(opts.settle);
 
 /** The baseline server in its own process, like the exporter. */
 async function startBaseline(routes, metricsText) {
@@ -78,11 +81,17 @@ async function measure(n) {
     const firstPollMs = performance.now() - t0;
     const total = await taskTotal(exporter.url);
     if (total !== n) throw new Error(`the exporter holds ${total} tasks, expected ${n}`);
-    // Let the collector catch up with the ingest's garbage before reading memory.
+    // Memory: the peak of the ingest, RSS 5 s after it, and once V8 has given back what the
+    // ingest's garbage grew (its memory reducer runs some tens of seconds after the load ends).
+    const peakMiB = mib(peakRssBytes(exporter.pid));
     await new Promise((r) => setTimeout(r, 5000));
+    const afterIngestMiB = mib(rssBytes(exporter.pid));
+    await new Promise((r) => setTimeout(r, settleSeconds * 1000));
     const metricsText = await (await fetch(`${exporter.url}/metrics`)).text();
     const memory = {
       rssMiB: mib(rssBytes(exporter.pid)),
+      afterIngestMiB,
+      peakMiB,
       heapUsedMiB: mib(metricValue(metricsText, 'nodejs_heap_size_used_bytes')),
     };
 
@@ -135,7 +144,8 @@ console.log(`\nload: autocannon, ${load.connections} connections, ${load.seconds
 console.log(row(['tasks', ...all.map((r) => sizeLabel(r.tasks))]));
 console.log(row(['---', ...all.map(() => '---')]));
 console.log(row(['first poll, every detail (s)', ...all.map((r) => fmt(r.firstPollMs / 1000, 1))]));
-console.log(row(['RSS / V8 heap used (MiB)', ...all.map((r) => `${fmt(r.memory.rssMiB, 0)} / ${fmt(r.memory.heapUsedMiB, 0)}`)]));
+console.log(row(['RSS settled / V8 heap used (MiB)', ...all.map((r) => `${fmt(r.memory.rssMiB, 0)} / ${fmt(r.memory.heapUsedMiB, 0)}`)]));
+console.log(row(['RSS 5 s after the first poll / peak (MiB)', ...all.map((r) => `${fmt(r.memory.afterIngestMiB, 0)} / ${fmt(r.memory.peakMiB, 0)}`)]));
 console.log(row(['/metrics series (baseline)', ...all.map((r) => `${r.metrics.series} (${r.metrics.baselineSeries})`)]));
 console.log(row(['/metrics size (KiB)', ...all.map((r) => fmt(r.metrics.bytes / 1024, 0))]));
 for (const name of ['metrics', 'filter', 'search', 'detail']) {

@@ -151,6 +151,7 @@ export function openEventStream(request: FastifyRequest, reply: FastifyReply, op
   }
   const session = new SseSession(reply.raw, {
     clientBuffer: cfg.client_buffer,
+    coalesceMs: cfg.coalesceMs,
     heartbeatMs: cfg.heartbeatSeconds * 1000,
     maxLifetimeMs: cfg.maxLifetimeSeconds * 1000,
     now: () => clock.now(),
@@ -181,10 +182,11 @@ export function followEvents(session: SseSession, log: EventLog, wanted: (event:
     }
   }
   // Replay and subscribe run in one synchronous step: no event can slip in between.
-  const unsubscribe = log.subscribe((event) => {
-    if (!wanted(event)) return;
+  const unsubscribe = log.subscribeBatches((events) => {
+    const mine = events.every(wanted) ? events : events.filter(wanted);
+    if (mine.length === 0) return;
     try {
-      session.sendEvent(event);
+      session.sendEvents(mine);
     } catch (err) {
       // A broken client must never break the store's apply loop.
       logger.warn({ err }, 'event stream write failed');

@@ -107,3 +107,56 @@ describe('reconnect reasons', () => {
     expect(res.writableEnded).toBe(true);
   });
 });
+
+describe('SseSession write coalescing', () => {
+  const coalescing = (res: FakeResponse, counters: SseCounters, clientBuffer = 100) => {
+    const s = new SseSession(res as unknown as ServerResponse, { clientBuffer, heartbeatMs: 0, maxLifetimeMs: 0, now: () => 0, counters, onClosed: () => undefined, coalesceMs: 5 });
+    s.open();
+    return s;
+  };
+
+  it('writes the events published within the window in one write, in order, once the window ends', async () => {
+    const res = new FakeResponse();
+    const counters: SseCounters = { sent: 0, dropped_slow: 0 };
+    const s = coalescing(res, counters);
+    const before = res.chunks.length;
+    const events = [event(), event(), event()];
+    s.sendEvent(events[0] as ChangeEvent);
+    s.sendEvents([events[1] as ChangeEvent, events[2] as ChangeEvent]);
+    expect(res.chunks.length).toBe(before);
+    await vi.waitFor(() => expect(res.chunks.length).toBe(before + 1), { timeout: 1000, interval: 2 });
+    expect(res.chunks.at(-1)).toBe(events.map((e) => eventFrame(e)).join(''));
+    expect(counters.sent).toBe(3);
+  });
+
+  it('writes held frames before anything else the session writes (order kept), and at the end', () => {
+    const res = new FakeResponse();
+    const s = coalescing(res, { sent: 0, dropped_slow: 0 });
+    const e = event();
+    s.sendEvent(e);
+    s.sendControl('reset', { reason: 'test' });
+    expect(res.chunks.slice(-2)).toEqual([eventFrame(e), expect.stringMatching(/^event: reset\n/) as string]);
+    const f = event();
+    s.sendEvent(f);
+    s.end(RECONNECT_REASONS.shutdown);
+    expect(res.chunks.slice(-2)).toEqual([eventFrame(f), expect.stringMatching(/^event: reconnect\n/) as string]);
+  });
+
+  it('never holds more than a batch: a burst is written at once, and a full socket still queues and ends a slow client', () => {
+    const res = new FakeResponse();
+    const counters: SseCounters = { sent: 0, dropped_slow: 0 };
+    const s = coalescing(res, counters, 16);
+    const before = res.chunks.length;
+    const burst = Array.from({ length: 64 }, () => event());
+    s.sendEvents(burst);
+    expect(res.chunks.length).toBe(before + 1);
+    expect(res.eventFrames().length).toBe(1);
+    // The socket is full now: what follows queues up to clientBuffer, then the client is dropped.
+    res.writable = false;
+    s.sendEvents(Array.from({ length: 64 }, () => event()));
+    expect(res.chunks.length).toBe(before + 2);
+    s.sendEvents(Array.from({ length: 17 }, () => event()));
+    expect(counters.dropped_slow).toBe(1);
+    expect(res.chunks.at(-1)).toMatch(/^event: reconnect\n.*slow consumer/s);
+  });
+});

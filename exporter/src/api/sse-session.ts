@@ -27,6 +27,13 @@ export interface SseSessionOptions {
   /** Called once, when the underlying response has closed. */
   onClosed: () => void;
   /**
+   * Live events published within this many milliseconds go out in one socket write (0: each
+   * publish is written at once). A send on loopback or a LAN costs a few microseconds of kernel
+   * time whatever its size; at a thousand clients and hundreds of events a second, one write per
+   * event and client is what saturates the exporter (docs/benchmarks.md, SSE fan-out).
+   */
+  coalesceMs?: number;
+  /**
    * The frame of a change event (default `eventFrame`). Every session gets the same event objects,
    * so a builder should cache its frames per event as `eventFrame` does.
    */
@@ -36,6 +43,37 @@ export interface SseSessionOptions {
 /** How long an ended response may wait for a stalled client to read its last bytes. */
 const END_GRACE_MS = 10_000;
 export const RETRY_MS = 3000;
+/** Live frames joined into one socket write at most (a burst of 64 frames is ~16-20 KB). */
+const WRITE_BATCH = 64;
+
+/** Sessions with frames held for a window of `ms`, flushed together by one timer. */
+interface Coalescer {
+  add(session: SseSession): void;
+}
+
+const coalescers = new Map<number, Coalescer>();
+
+function coalescer(ms: number): Coalescer {
+  let c = coalescers.get(ms);
+  if (c) return c;
+  const waiting = new Set<SseSession>();
+  let timer: NodeJS.Timeout | undefined;
+  c = {
+    add(session) {
+      waiting.add(session);
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        const now = [...waiting];
+        waiting.clear();
+        for (const s of now) s.flush();
+      }, ms);
+      timer.unref();
+    },
+  };
+  coalescers.set(ms, c);
+  return c;
+}
 
 /** Every `reason` of an `event: reconnect` frame (docs/api.md lists them; a test holds it to that). */
 export const RECONNECT_REASONS = {
@@ -97,6 +135,9 @@ export class SseSession {
   private blocked = false;
   private ended = false;
   private readonly releases: (() => void)[] = [];
+  /** Live frames waiting for the coalescing window, and how many. */
+  private held = '';
+  private heldFrames = 0;
 
   constructor(
     private readonly res: ServerResponse,
@@ -159,18 +200,45 @@ export class SseSession {
 
   /** A live event: written at once, queued while the socket is full, or the end of a client that fell too far behind. */
   sendEvent(event: ChangeEvent): void {
-    if (this.ended) return;
-    if (!this.blocked && this.head === this.queue.length) {
-      this.writeEvent(event);
-      return;
+    this.sendEvents([event]);
+  }
+
+  /**
+   * Live events published together (one poll's or refresh's changes), in order: written while
+   * the socket takes them, WRITE_BATCH frames per write, so a burst costs a few writes per client
+   * instead of one per event; the rest queue as sendEvent's do.
+   */
+  sendEvents(events: readonly ChangeEvent[]): void {
+    let i = 0;
+    const window = this.options.coalesceMs ?? 0;
+    if (window > 0) {
+      // Held for the window (shared by every session: one timer), up to WRITE_BATCH frames.
+      while (!this.ended && i < events.length && !this.blocked && this.head === this.queue.length) {
+        this.held += this.frameOf(events[i] as ChangeEvent);
+        this.heldFrames += 1;
+        this.options.counters.sent += 1;
+        i += 1;
+        if (this.heldFrames >= WRITE_BATCH) this.flush();
+        else if (this.heldFrames === 1) coalescer(window).add(this);
+      }
     }
-    if (this.liveQueued >= this.options.clientBuffer) {
-      this.options.counters.dropped_slow += 1;
-      this.end(RECONNECT_REASONS.slowConsumer);
-      return;
+    while (!this.ended && i < events.length && !this.blocked && this.head === this.queue.length) {
+      const end = Math.min(events.length, i + WRITE_BATCH);
+      let data = '';
+      for (let j = i; j < end; j += 1) data += this.frameOf(events[j] as ChangeEvent);
+      this.options.counters.sent += end - i;
+      this.write(data);
+      i = end;
     }
-    this.queue.push({ event, live: true });
-    this.liveQueued += 1;
+    for (; i < events.length && !this.ended; i += 1) {
+      if (this.liveQueued >= this.options.clientBuffer) {
+        this.options.counters.dropped_slow += 1;
+        this.end(RECONNECT_REASONS.slowConsumer);
+        return;
+      }
+      this.queue.push({ event: events[i] as ChangeEvent, live: true });
+      this.liveQueued += 1;
+    }
   }
 
   /** A non-event frame (reset), in order with the events. */
@@ -183,6 +251,7 @@ export class SseSession {
   /** Tell the client to reconnect, then end the response. */
   end(reason: ReconnectReason): void {
     if (this.ended) return;
+    this.flush();
     const stalled = this.blocked;
     this.release();
     if (this.res.writableEnded || this.res.destroyed) return;
@@ -213,10 +282,26 @@ export class SseSession {
 
   private writeEvent(event: ChangeEvent): void {
     this.options.counters.sent += 1;
-    this.write((this.options.frame ?? eventFrame)(event));
+    this.write(this.frameOf(event));
+  }
+
+  private frameOf(event: ChangeEvent): string {
+    return (this.options.frame ?? eventFrame)(event);
+  }
+
+  /** Write the frames held for the coalescing window (called by the window's timer too). */
+  flush(): void {
+    if (this.heldFrames === 0) return;
+    const data = this.held;
+    this.held = '';
+    this.heldFrames = 0;
+    if (this.res.writableEnded || this.res.destroyed) return;
+    if (!this.res.write(data)) this.blocked = true;
   }
 
   private write(chunk: string): void {
+    // Whatever waits for the window goes first: frames leave in the order they were sent.
+    this.flush();
     if (this.res.writableEnded || this.res.destroyed) return;
     if (!this.res.write(chunk)) this.blocked = true;
   }

@@ -102,6 +102,7 @@ function checkSettings(cfg: FileConfig, overrides: Overrides, problems: ConfigPr
   const e = cfg.events;
   checkRange(problems, '/events/heartbeat_interval', 'heartbeat_interval', e.heartbeat_interval, parseDuration(e.heartbeat_interval), 1, 3600);
   checkRange(problems, '/events/max_lifetime', 'max_lifetime', e.max_lifetime, parseDuration(e.max_lifetime), 10, 7 * 86_400);
+  checkRange(problems, '/events/write_coalesce', 'write_coalesce', e.write_coalesce, parseDuration(e.write_coalesce), 0, 1);
   if (cfg.api.default_page_size > cfg.api.max_page_size) {
     problems.push({ path: '/api/default_page_size', message: `default_page_size (${cfg.api.default_page_size}) must not exceed max_page_size (${cfg.api.max_page_size})` });
   }
@@ -165,8 +166,13 @@ export function demoConfig(sources: SourceConfig[], overrides: Overrides = {}): 
 }
 
 function eventsSettings(e: FileConfig['events']): AppConfig['events'] {
-  const { heartbeat_interval, max_lifetime, ...rest } = e;
-  return { ...rest, heartbeatSeconds: parseDuration(heartbeat_interval) ?? 15, maxLifetimeSeconds: parseDuration(max_lifetime) ?? 1800 };
+  const { heartbeat_interval, max_lifetime, write_coalesce, ...rest } = e;
+  return {
+    ...rest,
+    heartbeatSeconds: parseDuration(heartbeat_interval) ?? 15,
+    maxLifetimeSeconds: parseDuration(max_lifetime) ?? 1800,
+    coalesceMs: Math.round((parseDuration(write_coalesce) ?? 0.01) * 1000),
+  };
 }
 
 /** Replace `${NAME}` in string values from the environment (for secrets kept out of the file). */

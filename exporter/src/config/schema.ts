@@ -34,6 +34,7 @@ export const eventsSchema = Type.Object(
     max_connections_per_ip: Type.Integer({ minimum: 1, maximum: 100_000, default: 64, description: 'Concurrent SSE connections per client IP (429 beyond)' }),
     max_lifetime: Duration('30m', 'SSE connections are asked to reconnect after this long'),
     client_buffer: Type.Integer({ minimum: 16, maximum: 1_000_000, default: 1024, description: 'Events queued for one slow client before it is told to reconnect' }),
+    write_coalesce: Duration('10ms', 'Events published within this window go to each client in one socket write (0s: each at once); bounds the added latency'),
     ip_header: Type.String({ default: 'x-real-ip', description: 'Header holding the client IP behind a reverse proxy (honoured only from trusted_proxies)' }),
     trusted_proxies: Type.Array(Type.String(), { default: [], description: 'Proxy IPs whose ip_header is believed' }),
   },
@@ -154,7 +155,7 @@ export interface AppConfig {
   logLevel: (typeof LOG_LEVELS)[number];
   demo: boolean;
   api: ApiConfig;
-  events: Omit<EventsConfig, 'heartbeat_interval' | 'max_lifetime'> & { heartbeatSeconds: number; maxLifetimeSeconds: number };
+  events: Omit<EventsConfig, 'heartbeat_interval' | 'max_lifetime' | 'write_coalesce'> & { heartbeatSeconds: number; maxLifetimeSeconds: number; coalesceMs: number };
   /** The journal file; undefined: nothing is kept across restarts (demo mode, `journal.enabled: false`). */
   journal: { path?: string };
   sources: SourceConfig[];

@@ -6,6 +6,7 @@ import type { ChangeEvent } from '../model/events.js';
 
 export type NewEvent = Omit<ChangeEvent, 'seq'>;
 export type EventListener = (event: ChangeEvent) => void;
+export type EventBatchListener = (events: readonly ChangeEvent[]) => void;
 
 export type ReplayResult =
   | { type: 'events'; events: ChangeEvent[] }
@@ -18,6 +19,7 @@ export class EventLog {
   private size = 0;
   private seq: number;
   private readonly listeners = new Set<EventListener>();
+  private readonly batchListeners = new Set<EventBatchListener>();
   /** Events appended while held, published on release (see hold). */
   private pending: ChangeEvent[] | undefined;
 
@@ -47,7 +49,7 @@ export class EventLog {
     this.head = (this.head + 1) % this.capacity;
     if (this.size < this.capacity) this.size += 1;
     if (this.pending) this.pending.push(full);
-    else this.publish(full);
+    else this.publish([full]);
     return full;
   }
 
@@ -65,7 +67,7 @@ export class EventLog {
   release(): void {
     const pending = this.pending;
     this.pending = undefined;
-    for (const event of pending ?? []) this.publish(event);
+    if (pending && pending.length > 0) this.publish(pending);
   }
 
   /**
@@ -87,8 +89,9 @@ export class EventLog {
     }
   }
 
-  private publish(event: ChangeEvent): void {
-    for (const listener of this.listeners) listener(event);
+  private publish(events: readonly ChangeEvent[]): void {
+    for (const listener of this.listeners) for (const event of events) listener(event);
+    for (const listener of this.batchListeners) listener(events);
   }
 
   /** Events after `afterSeq`, or a reset when some of them have left the window. */
@@ -110,7 +113,16 @@ export class EventLog {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * The events of one apply (a poll's or a refresh's changes) in one call, in order: a client
+   * connection writes them together (see SseSession.sendEvents).
+   */
+  subscribeBatches(listener: EventBatchListener): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
+  }
+
   get subscriberCount(): number {
-    return this.listeners.size;
+    return this.listeners.size + this.batchListeners.size;
   }
 }

@@ -38,6 +38,7 @@ export function testConfig(overrides: ConfigOverrides = {}): AppConfig {
       max_connections: 1024,
       max_connections_per_ip: 64,
       maxLifetimeSeconds: 1800,
+      coalesceMs: 0,
       client_buffer: 1024,
       ip_header: 'x-real-ip',
       trusted_proxies: [],

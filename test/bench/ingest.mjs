@@ -24,6 +24,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { DEMO_SERVERS } from '../../exporter/dist/sources/apb/index.js';
 import { ApbSimulator } from '../../exporter/dist/sources/apb/simulator.js';
 import { CuirassSimulator } from '../../exporter/dist/sources/cuirass/simulator.js';
 import { GirarSimulator } from '../../exporter/dist/sources/girar/simulator.js';
@@ -222,12 +223,7 @@ async function startIdleFarm(girarTasks) {
     const apb = new ApbSimulator({
       clock,
       seed: 4,
-      servers: [
-        { name: 'ppc64le-1', arch: 'powerpc64le', maxConcurrent: 2, cores: 32 },
-        { name: 'ppc64le-2', arch: 'powerpc64le', maxConcurrent: 2, cores: 16 },
-        { name: 'ppc64-1', arch: 'powerpc64', maxConcurrent: 1, cores: 8 },
-        { name: 'riscv64-1', arch: 'riscv64', maxConcurrent: 1, cores: 4 },
-      ],
+      servers: DEMO_SERVERS.map((s) => ({ ...s })),
       farm: { token: 'bench-farm-token' },
       rootDelayMs: 1000,
     });

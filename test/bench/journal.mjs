@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // What the SQLite journal costs on the store's write path, against the memory journal in the same
-// run: `npm run build && node test/bench/journal.mjs [tasks]`. Synthetic girar-like tasks (those
-// of store-scale.mjs). Prints, for each journal: the initial ingest (every task new), a poll with
+// run: `npm run build && node test/bench/journal.mjs [tasks]`. Synthetic girar-like tasks, built in
+// this process. Prints, for each journal: the initial ingest (every task new), a poll with
 // 1% of the tasks changed (median of 7), an unchanged poll; then for the SQLite journal the time
 // to reopen and restore everything (what a restart costs) and the file size.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';

@@ -10,6 +10,14 @@ import { ApbSimulator } from './simulator.js';
 export { apbConfigSchema, parseApbConfig, type ApbConfig } from './config.js';
 export { APB_PHASES, apbPhase } from './normalize.js';
 
+/** The demo farm's build servers (the idle-CPU benchmark runs the same farm, frozen). */
+export const DEMO_SERVERS = [
+  { name: 'ppc64le-1', arch: 'powerpc64le', maxConcurrent: 2, cores: 32 },
+  { name: 'ppc64le-2', arch: 'powerpc64le', maxConcurrent: 2, cores: 16 },
+  { name: 'ppc64-1', arch: 'powerpc64', maxConcurrent: 1, cores: 8 },
+  { name: 'riscv64-1', arch: 'riscv64', maxConcurrent: 1, cores: 4 },
+] as const;
+
 export const apbSource: SourceDefinition<typeof apbConfigSchema> = {
   kind: 'apb',
   description: "Arch POWER APB build servers (each server's GET /, /health, /builds/latest, /build/{id}/status-api) and the APB farm (GET /farm, /builds/latest)",
@@ -29,12 +37,7 @@ export const apbSource: SourceDefinition<typeof apbConfigSchema> = {
     const sim = new ApbSimulator({
       clock: ctx.clock,
       seed: 4,
-      servers: [
-        { name: 'ppc64le-1', arch: 'powerpc64le', maxConcurrent: 2, cores: 32 },
-        { name: 'ppc64le-2', arch: 'powerpc64le', maxConcurrent: 2, cores: 16 },
-        { name: 'ppc64-1', arch: 'powerpc64', maxConcurrent: 1, cores: 8 },
-        { name: 'riscv64-1', arch: 'riscv64', maxConcurrent: 1, cores: 4 },
-      ],
+      servers: DEMO_SERVERS.map((s) => ({ ...s })),
       farm: { token: 'demo-farm-token' },
       rootDelayMs: 1000,
     });

@@ -10,7 +10,8 @@
  *
  * Writes every result to test-output/bench/<time>.json and prints the targets table. Exits 1 when
  * a benchmark failed or a target was missed (a missed latency target on a busy machine is worth a
- * second run; loss or a failed request never is).
+ * second run; loss or a failed request never is). With --quick only failures, lost events and
+ * failed requests count: its sizes are not the targets' sizes.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -73,7 +74,8 @@ for (const name of wanted) if (SUITE[name]) runs.push(await run(name, SUITE[name
 
 /** The targets of the performance issue, each checked against the results it needs. */
 const checks = [];
-const check = (target, measured, ok) => checks.push({ target, measured, ok });
+/** `hard`: a bug, not noise (a failed request, a lost event, a benchmark that did not finish). */
+const check = (target, measured, ok, hard = false) => checks.push({ target, measured, ok, hard });
 const byName = Object.fromEntries(runs.map((r) => [r.name, r.result]));
 
 const scale = byName.scale?.results;
@@ -83,22 +85,25 @@ if (scale) {
   check(`RSS ${at} under 500 MB`, `${fmt(top.memory.rssMiB, 0)} MB`, top.memory.rssMiB < 500);
   const m = top.metrics;
   check(`/metrics p50 ${at}: at most 2x the bare registry, under 15 ms`, `${fmt(m.subject.p50, 2)} vs ${fmt(m.baseline.p50, 2)} ms (${fmt(m.subject.p50 / m.baseline.p50, 2)}x)`, m.subject.p50 <= 2 * m.baseline.p50 && m.subject.p50 < 15);
+  // A small farm lacks some label combinations (a repo without a FAILING task); past that the
+  // count must not grow with the tasks: the largest size at most 5 % above the one before.
   const series = scale.map((r) => r.metrics.series);
-  check('/metrics series independent of the task count', series.join(' / '), Math.max(...series) <= 1.15 * Math.min(...series));
+  const [before, last] = series.slice(-2);
+  check('/metrics series independent of the task count', series.join(' / '), series.length < 2 || last <= 1.05 * before);
   for (const name of ['filter', 'detail']) {
     const q = top[name];
     check(`${name} ${at}: at least 50% of the baseline's req/s, p99 under 5 ms`, `${fmt((100 * q.subject.rps) / q.baseline.rps, 0)} %, p99 ${fmt(q.subject.p99, 2)} ms`, q.subject.rps >= 0.5 * q.baseline.rps && q.subject.p99 < 5);
   }
   check(`search ${at}: p50 under 20 ms`, `${fmt(top.search.subject.p50, 2)} ms`, top.search.subject.p50 < 20);
   const failed = scale.reduce((n, r) => n + ['metrics', 'filter', 'search', 'detail'].reduce((k, x) => k + r[x].subject.failures, 0), 0);
-  check('no failed request under load', String(failed), failed === 0);
+  check('no failed request under load', String(failed), failed === 0, true);
 }
 for (const key of ['sse', 'sse100']) {
   const s = byName[key];
   if (!s) continue;
   const what = `SSE ${s.config.clients} clients, ${s.config.rate_per_s} events/s for ${s.config.duration_s} s`;
   check(`${what}: p99 under 100 ms`, `${fmt(s.exporter.latency_ms.p99, 1)} ms (bare server ${s.baseline ? fmt(s.baseline.latency_ms.p99, 1) : '-'} ms)`, s.exporter.latency_ms.p99 < 100);
-  check(`${what}: no event missed or repeated`, `${s.exporter.loss.missed} missed, ${s.exporter.loss.duplicates} repeated`, s.exporter.loss.loss_free);
+  check(`${what}: no event missed or repeated`, `${s.exporter.loss.missed} missed, ${s.exporter.loss.duplicates} repeated`, s.exporter.loss.loss_free, true);
 }
 const ingest = byName.ingest;
 if (ingest) {
@@ -106,7 +111,7 @@ if (ingest) {
   const big = (ingest.ingest ?? []).at(-1);
   if (big) checks.push({ target: `ingest ${big.tasks.toLocaleString('en')} tasks (reported)`, measured: `${fmt(big.first_poll_ms / 1000, 2)} s, ${big.ratio}x a bare client`, ok: true });
 }
-for (const r of runs) if (r.code !== 0) check(`${r.name} ran to the end`, `exit ${r.code}`, false);
+for (const r of runs) if (r.code !== 0) check(`${r.name} ran to the end`, `exit ${r.code}`, false, true);
 
 const machine = { node: process.version, cpus: cpus().length, cpu: cpus()[0]?.model, loadavg_at_end: loadavg().map((l) => Number(l.toFixed(2))) };
 const file = join(here, '../../test-output/bench', `${new Date().toISOString().replace(/[:.]/g, '-')}${opts.quick ? '-quick' : ''}.json`);
@@ -118,4 +123,5 @@ console.log('| target | measured | |');
 console.log('|---|---|---|');
 for (const c of checks) console.log(`| ${c.target} | ${c.measured} | ${c.ok ? 'met' : '**missed**'} |`);
 console.log(`\nresults: ${file}`);
-if (checks.some((c) => !c.ok)) process.exitCode = 1;
+// A quick run's sizes are not those of the targets: only bugs fail it.
+if (checks.some((c) => !c.ok && (c.hard || !opts.quick))) process.exitCode = 1;

@@ -30,6 +30,8 @@ const BAD: Record<string, ConfigProblem[]> = {
     { path: '/events/heartbeat_interval', message: 'heartbeat_interval must be between 1s and 1h, got "0s"' },
     { path: '/events/max_lifetime', message: 'max_lifetime must be between 10s and 168h, got "30d"' },
   ],
+  'bad-events-coalesce.yaml': [{ path: '/events/write_coalesce', message: 'write_coalesce must be between 0s and 1s, got "5s"' }],
+  'bad-girar-resync.yaml': [{ path: '/sources/0/resync_interval', message: 'resync_interval must be between 1s and 1d, got "2d"' }],
   'bad-page-sizes.yaml': [{ path: '/api/default_page_size', message: 'default_page_size (100) must not exceed max_page_size (50)' }],
   'bad-listen-address.yaml': [{ path: '/web/listen_address', message: 'listen_address must be host:port, :port or [ipv6]:port, got "localhost"' }],
   'bad-log-level.yaml': [{ path: '/log/level', message: 'expected one of debug, info, warn, error, got "verbose"' }],

@@ -213,6 +213,29 @@ export const MIN_DEMO_STEP_MS = 10;
  * MIN_DEMO_STEP_MS. Time-driven models (APB, Cuirass, karajo, Koji) keep their pace at any speed;
  * the girar simulators do a fixed amount of work per step, so above `baseMs / 10` x they lag.
  */
+/** A simulator a demo serves on loopback and drives on a timer. */
+export interface DemoSimulator {
+  listen(host: string): Promise<string>;
+  start(options: { stepMs: number }): void;
+  stop(): void;
+  close(): Promise<void>;
+}
+
+/** Serve a simulator for the demo farm: listen on loopback, step it, and stop it on close. */
+export async function serveDemo(ctx: DemoContext, what: string, sim: DemoSimulator, stepMs: number): Promise<DemoInstance> {
+  const url = await sim.listen('127.0.0.1');
+  sim.start({ stepMs: demoStepMs(ctx, stepMs) });
+  ctx.log.debug({ url }, `${what} simulator listening`);
+  return {
+    config: { url },
+    url,
+    close: async () => {
+      sim.stop();
+      await sim.close();
+    },
+  };
+}
+
 export function demoStepMs(ctx: Pick<DemoContext, 'speed'>, baseMs: number): number {
   return Math.max(MIN_DEMO_STEP_MS, Math.round(baseMs / (ctx.speed ?? 1)));
 }

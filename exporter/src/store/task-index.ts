@@ -134,8 +134,9 @@ export class TaskIndex {
     return this.high;
   }
 
+  /** Index a task under a key not held yet (the store removes a task's old version first). */
   add(key: string, task: Task): void {
-    if (this.slotByKey.has(key)) this.remove(key);
+    if (this.slotByKey.has(key)) throw new Error(`TaskIndex.add: ${key} is already indexed; remove it first`);
     const slot = this.freeSlots.pop() ?? this.high++;
     if (slot >= this.capacity) this.grow();
     this.slotByKey.set(key, slot);
@@ -158,15 +159,13 @@ export class TaskIndex {
     }
   }
 
-  remove(key: string, task?: Task): void {
+  remove(key: string, task: Task): void {
     const slot = this.slotByKey.get(key);
     if (slot === undefined) return;
     this.slotByKey.delete(key);
     for (const field of INDEXED_FIELDS) {
       const map = this.postings.get(field) as Map<string, Posting>;
-      // Without the task, every value of the field is visited (rare: only a replaced key).
-      const values = task ? fieldValues(task, field) : [...map.keys()];
-      for (const value of values) {
+      for (const value of fieldValues(task, field)) {
         const p = map.get(value);
         if (p && p.delete(slot, this.denseThreshold()) && p.size === 0) map.delete(value);
       }

@@ -2,7 +2,7 @@
  * The `cuirass` source: GNU Guix Cuirass builds, evaluations and the queue. See README.md in this
  * folder for what is polled, the status -> phase tables and the metrics.
  */
-import { demoStepMs, type DemoContext, type DemoInstance, type SourceAdapter, type SourceDefinition } from '../source.js';
+import { serveDemo, type DemoContext, type DemoInstance, type SourceAdapter, type SourceDefinition } from '../source.js';
 import { CuirassAdapter } from './adapter.js';
 import { cuirassConfigSchema, validateCuirassConfig } from './config.js';
 import { CuirassSimulator } from './simulator.js';
@@ -20,17 +20,6 @@ export const cuirassSource: SourceDefinition<typeof cuirassConfigSchema> = {
     return { poll: (signal) => adapter.poll(signal), restore: (held) => adapter.restore(held), problems: () => adapter.problems() };
   },
   async demo(ctx: DemoContext): Promise<DemoInstance> {
-    const sim = new CuirassSimulator({ clock: ctx.clock, seed: 6 });
-    const url = await sim.listen('127.0.0.1');
-    sim.start({ stepMs: demoStepMs(ctx, 1000) });
-    ctx.log.debug({ url }, 'cuirass simulator listening');
-    return {
-      config: { url },
-      url,
-      close: async () => {
-        sim.stop();
-        await sim.close();
-      },
-    };
+    return serveDemo(ctx, 'cuirass', new CuirassSimulator({ clock: ctx.clock, seed: 6 }), 1000);
   },
 };

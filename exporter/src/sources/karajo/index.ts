@@ -3,7 +3,7 @@
  * calls (JobHTTP), and their runs. See README.md in this folder for what is polled, the status ->
  * phase table and the metrics.
  */
-import { demoStepMs, type DemoContext, type DemoInstance, type SourceAdapter, type SourceDefinition } from '../source.js';
+import { serveDemo, type DemoContext, type DemoInstance, type SourceAdapter, type SourceDefinition } from '../source.js';
 import { KarajoAdapter } from './adapter.js';
 import { karajoConfigSchema, validateKarajoConfig } from './config.js';
 import { KarajoSimulator } from './simulator.js';
@@ -30,16 +30,5 @@ export const karajoSource: SourceDefinition<typeof karajoConfigSchema> = {
 
 /** The demo karajo simulator; `users` may log in (the demo's has none, so its API needs no login). */
 export async function karajoDemo(ctx: DemoContext, users?: { name: string; password: string }[]): Promise<DemoInstance> {
-  const sim = new KarajoSimulator({ clock: ctx.clock, seed: 5, ...(users ? { users } : {}) });
-  const url = await sim.listen('127.0.0.1');
-  sim.start({ stepMs: demoStepMs(ctx, 1000) });
-  ctx.log.debug({ url }, 'karajo simulator listening');
-  return {
-    config: { url },
-    url,
-    close: async () => {
-      sim.stop();
-      await sim.close();
-    },
-  };
+  return serveDemo(ctx, 'karajo', new KarajoSimulator({ clock: ctx.clock, seed: 5, ...(users ? { users } : {}) }), 1000);
 }
